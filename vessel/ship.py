@@ -1,0 +1,46 @@
+"""The context every domain function works in: one ship's database, config and clock.
+
+It is built once by the composition root (the `pias` command, the tests) and
+passed to plain functions, so the UI, scripts and tests share one path to the
+data. `ledger` is where events go beyond the plain table once keys exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlite_utils
+
+from vessel.clock import utcnow
+from vessel.config import ShipConfig
+
+
+class EventSink(Protocol):
+    """Receives each event inside the transaction that caused it."""
+
+    def append(self, conn: Any, kind: str, at: datetime, payload: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class Ship:
+    db: sqlite_utils.Database
+    config: ShipConfig
+    clock: Callable[[], datetime] = utcnow
+    ledger: EventSink | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def conn(self):  # noqa: ANN201 - sqlite3.Connection
+        return self.db.conn
+
+    def close(self) -> None:
+        close = getattr(self.ledger, "close", None)
+        if close is not None:
+            close()
+        self.db.conn.close()
