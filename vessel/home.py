@@ -99,7 +99,7 @@ def init(home: Home, *, config_file: Path | None = None, demo: bool = False) -> 
     return cfg
 
 
-def open_ship(home: Home, **kwargs) -> Ship:  # noqa: ANN003 - passed to Ship
+def open_ship(home: Home, **kwargs) -> Ship:
     """Open an existing home's ship, keeping the database in step with its config."""
     home.require()
     cfg = home.load_config()

@@ -36,7 +36,7 @@ class Ship:
         return self.clock()
 
     @property
-    def conn(self):  # noqa: ANN201 - sqlite3.Connection
+    def conn(self):
         return self.db.conn
 
     def close(self) -> None:

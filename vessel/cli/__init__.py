@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `pias report | head`): not an error worth a traceback.
+        sys.stderr.close()
+        return 0
 
 
 def _has(command: str, parser: argparse.ArgumentParser) -> bool:

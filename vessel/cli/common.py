@@ -13,7 +13,7 @@ def home_of(args: argparse.Namespace) -> home_mod.Home:
     return home_mod.resolve(args.home)
 
 
-def open_ship(args: argparse.Namespace, **kwargs) -> Ship:  # noqa: ANN003
+def open_ship(args: argparse.Namespace, **kwargs) -> Ship:
     """The ship of --home, with the ledger attached when the ship has keys."""
     home = home_of(args).require()
     ship = home_mod.open_ship(home, **kwargs)
