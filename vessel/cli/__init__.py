@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "vessel.cli.setup_cmds",
     "vessel.cli.report_cmds",
     "vessel.cli.admin_cmds",
+    "vessel.cli.backup_cmds",
 ]
 
 
