@@ -43,4 +43,6 @@ class Ship:
         close = getattr(self.ledger, "close", None)
         if close is not None:
             close()
-        self.db.conn.close()
+        from vessel.store import close
+
+        close(self.db)

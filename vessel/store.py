@@ -10,6 +10,7 @@ first read.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -51,9 +52,30 @@ def connect(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
         conn.close()
         raise StoreError(f"{path}: not a usable SQLite database ({exc})") from None
     db = sqlite_utils.Database(conn)
+    _writer_locks[id(conn)] = _open_writer_lock(path)
     if migrate:
         upgrade(db, path)
     return db
+
+
+# Writers of this program queue on an flock of a file beside the database before they
+# ask SQLite for its write lock. The kernel wakes a waiter as soon as the lock is
+# free, where SQLite's busy handler would poll with growing sleeps; with eight desks
+# pressing "next" at once that is the difference between milliseconds and a tenth
+# of a second. SQLite's own locking still guards against any other writer.
+_writer_locks: dict[int, int] = {}
+
+
+def _open_writer_lock(path: Path) -> int:
+    lock_path = path.with_name(path.name + "-writer.lock")
+    return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+
+def close(db: sqlite_utils.Database) -> None:
+    fd = _writer_locks.pop(id(db.conn), None)
+    if fd is not None:
+        os.close(fd)
+    db.conn.close()
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -71,7 +93,7 @@ def upgrade(db: sqlite_utils.Database, path: Path | str = "database") -> int:
     if current == SCHEMA_VERSION:
         return current
     conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn)
     try:
         # Another process may have upgraded while we waited for the lock.
         current = schema_version(db)
@@ -105,14 +127,26 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
             raise
         conn.execute(f"RELEASE {name}")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    fd = _writer_locks.get(id(conn))
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        begin_immediate(conn)
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take SQLite's write lock now, so a read-then-write cannot be overtaken."""
+    conn.execute("BEGIN IMMEDIATE")
 
 
 def data_version(db: sqlite_utils.Database) -> int:

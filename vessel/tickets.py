@@ -382,12 +382,10 @@ def _claim(ship: Ship, actor: Actor, desk: Desk, step: Step) -> Step:
         ship, step, "called", actor, desk.code, desk=desk.code, called_at=now,
         first_called_at=now, call_count=1,
     )
-    streak = ship.conn.execute(
-        "SELECT priority_streak FROM stations WHERE code = ?", (desk.station,)
-    ).fetchone()[0]
+    # The run of priority calls, for the "N priority, then one ordinary" policy.
     ship.conn.execute(
-        "UPDATE stations SET priority_streak = ? WHERE code = ?",
-        (streak + 1 if step.priority else 0, desk.station),
+        "UPDATE stations SET priority_streak = CASE WHEN ? THEN priority_streak + 1 ELSE 0 END WHERE code = ?",
+        (step.priority, desk.station),
     )
     _event(ship, "step.called", called, actor, desk=desk.code, call=1)
     return called
@@ -520,7 +518,9 @@ def missed(ship: Ship, actor: Actor, desk_code: str) -> Step:
 def reactivate(ship: Ship, actor: Actor, station: str, number: int) -> Step:
     """A citizen who missed the call turned up: back in the queue where they were."""
     with transaction(ship.db):
-        require(actor, "desk", station)
+        # The citizen may come back to the station's desk or to the registration desk.
+        if not (actor.may("desk", station) or actor.may("issue")):
+            raise Refused("not_allowed", login=actor.login, action="reactivate")
         ticket = ticket_by_number(ship, number)
         step = next((s for s in ticket.steps if s.station == station and s.state == "missed"), None)
         if step is None:
