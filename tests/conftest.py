@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from vessel import campaign, home as home_mod, i18n, operators
+from vessel import campaign, i18n, operators
+from vessel import home as home_mod
 from vessel.clock import FixedClock
 from vessel.ship import Ship
 

@@ -87,7 +87,9 @@ def test_register_refusals_write_nothing(ship, coordinator, at_stop, kw, code):
 
 def test_registration_is_recorded_as_an_event(ship, coordinator, at_stop):
     c = reg(ship, coordinator, dni="41234567")
-    row = ship.conn.execute("SELECT kind, operator_id, stop_id FROM events WHERE kind = 'citizen.registered'").fetchone()
+    row = ship.conn.execute(
+        "SELECT kind, operator_id, stop_id FROM events WHERE kind = 'citizen.registered'"
+    ).fetchone()
     assert row == ("citizen.registered", coordinator.id, at_stop.id)
     assert c.id
 

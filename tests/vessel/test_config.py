@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vessel import config, home as home_mod
+from vessel import config
+from vessel import home as home_mod
 from vessel.config import ConfigError
 
 
@@ -19,7 +20,7 @@ def demo_with(old: str, new: str) -> str:
 def test_demo_ship_is_valid():
     cfg = config.load_demo()
     assert cfg.ship_name == "PIAS Río Napo"
-    assert [s.community for s in cfg.stops][0] == "Mazán"
+    assert next(s.community for s in cfg.stops) == "Mazán"
     assert cfg.stops[-1].community == "Cabo Pantoja"
     assert {s.code for s in cfg.stations} >= {"salud", "banco", "reniec", "programas"}
     assert cfg.priority_class("adulto_mayor").min_age == 60

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from vessel import campaign, config, home as home_mod, operators, tickets
+from vessel import campaign, config, operators, tickets
+from vessel import home as home_mod
 
 WORKER = Path(__file__).with_name("race_worker.py")
 
