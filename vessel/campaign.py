@@ -57,11 +57,11 @@ def _stop(row: dict) -> Stop:
 
 
 def stops(ship: Ship) -> list[Stop]:
-    return [_stop(r) for r in ship.db.query("SELECT * FROM stops ORDER BY seq")]
+    return [_stop(r) for r in ship.rows("SELECT * FROM stops ORDER BY seq")]
 
 
 def get(ship: Ship, stop_id: int) -> Stop:
-    rows = list(ship.db.query("SELECT * FROM stops WHERE id = ?", [stop_id]))
+    rows = list(ship.rows("SELECT * FROM stops WHERE id = ?", [stop_id]))
     if not rows:
         raise NotFound("unknown_stop", stop=stop_id)
     return _stop(rows[0])
@@ -80,7 +80,7 @@ def find(ship: Ship, community_or_seq: str) -> Stop:
 
 def current(ship: Ship) -> Stop | None:
     rows = list(
-        ship.db.query("SELECT * FROM stops WHERE arrived_at IS NOT NULL AND departed_at IS NULL LIMIT 1")
+        ship.rows("SELECT * FROM stops WHERE arrived_at IS NOT NULL AND departed_at IS NULL LIMIT 1")
     )
     return _stop(rows[0]) if rows else None
 

@@ -123,7 +123,7 @@ def register(
             raise Refused("unknown_condition", condition=c)
     with transaction(ship.db) as conn:
         if dni_value is not None:
-            other = list(ship.db.query("SELECT * FROM citizens WHERE dni = ?", [dni_value]))
+            other = list(ship.rows("SELECT * FROM citizens WHERE dni = ?", [dni_value]))
             if other:
                 existing = _citizen(other[0])
                 raise Refused("dni_taken", dni=dni_value, name=existing.full_name)
@@ -151,14 +151,14 @@ def register(
 
 
 def get(ship: Ship, citizen_id: int) -> Citizen:
-    rows = list(ship.db.query("SELECT * FROM citizens WHERE id = ?", [citizen_id]))
+    rows = list(ship.rows("SELECT * FROM citizens WHERE id = ?", [citizen_id]))
     if not rows:
         raise NotFound("unknown_citizen", citizen=citizen_id)
     return _citizen(rows[0])
 
 
 def by_dni(ship: Ship, dni: str) -> Citizen | None:
-    rows = list(ship.db.query("SELECT * FROM citizens WHERE dni = ?", [check_dni(dni)]))
+    rows = list(ship.rows("SELECT * FROM citizens WHERE dni = ?", [check_dni(dni)]))
     return _citizen(rows[0]) if rows else None
 
 
@@ -168,14 +168,14 @@ def find(ship: Ship, query: str, limit: int = 20) -> list[Citizen]:
     if not q:
         return []
     if q.isdigit():
-        rows = ship.db.query(
+        rows = ship.rows(
             "SELECT * FROM citizens WHERE dni LIKE ? || '%' AND purged_at IS NULL ORDER BY dni LIMIT ?",
             [q, limit],
         )
         return [_citizen(r) for r in rows]
     words = fold(q).split()
     where = " AND ".join("instr(name_key, ?) > 0" for _ in words)
-    rows = ship.db.query(
+    rows = ship.rows(
         f"SELECT * FROM citizens WHERE {where} AND purged_at IS NULL ORDER BY surnames, given_names LIMIT ?",
         [*words, limit],
     )

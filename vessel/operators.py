@@ -129,7 +129,7 @@ def login(ship: Ship, login_name: str, pin: str) -> Actor:
     login_name = login_name.strip().lower()
     now = ship.now()
     with transaction(ship.db) as conn:
-        rows = list(ship.db.query("SELECT * FROM operators WHERE login = ? AND active = 1", [login_name]))
+        rows = list(ship.rows("SELECT * FROM operators WHERE login = ? AND active = 1", [login_name]))
         if not rows:
             # Same answer as a wrong PIN: do not tell which logins exist.
             raise Refused("bad_credentials")
@@ -160,7 +160,7 @@ def login(ship: Ship, login_name: str, pin: str) -> Actor:
 
 
 def get(ship: Ship, login_name: str) -> Actor:
-    rows = list(ship.db.query("SELECT * FROM operators WHERE login = ?", [login_name.strip().lower()]))
+    rows = list(ship.rows("SELECT * FROM operators WHERE login = ?", [login_name.strip().lower()]))
     if not rows:
         raise NotFound("unknown_operator", login=login_name)
     return _actor(rows[0])
@@ -168,5 +168,5 @@ def get(ship: Ship, login_name: str) -> Actor:
 
 def all_operators(ship: Ship) -> list[dict]:
     return list(
-        ship.db.query("SELECT id, login, name, role, station, active, locked_until FROM operators ORDER BY login")
+        ship.rows("SELECT id, login, name, role, station, active, locked_until FROM operators ORDER BY login")
     )

@@ -64,7 +64,7 @@ def figures(ship: Ship, stop_id: int | None = None) -> list[Figures]:
         sql += " WHERE t.stop_id = ?"
         params.append(stop_id)
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in ship.db.query(sql + " ORDER BY st.seq", params):
+    for row in ship.rows(sql + " ORDER BY st.seq", params):
         for key in ((row["community"], row["station"]), (row["community"], ALL), (ALL, ALL)):
             groups[key].append(row)
     order = [s.code for s in ship.config.stations]

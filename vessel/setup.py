@@ -69,7 +69,7 @@ def sync_config(ship: Ship) -> None:
 
 
 def create_demo_operators(ship: Ship) -> None:
-    existing = {r["login"] for r in ship.db.query("SELECT login FROM operators")}
+    existing = {r["login"] for r in ship.rows("SELECT login FROM operators")}
     for login, name, role, station, pin in DEMO_OPERATORS:
         if login not in existing:
             operators.create(ship, None, login, name, role, pin, station)

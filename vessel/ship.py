@@ -35,6 +35,12 @@ class Ship:
     def now(self) -> datetime:
         return self.clock()
 
+    def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        """Rows as dicts. Unlike sqlite-utils' query(), no savepoint around each read."""
+        cur = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
     @property
     def conn(self):
         return self.db.conn

@@ -13,7 +13,7 @@ may be reactivated), cancelled, transferred (moved to another station).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,18 +99,18 @@ def _step(row: dict[str, Any]) -> Step:
 
 
 def get_step(ship: Ship, step_id: int) -> Step:
-    rows = list(ship.db.query(STEP_SQL + " WHERE s.id = ?", [step_id]))
+    rows = list(ship.rows(STEP_SQL + " WHERE s.id = ?", [step_id]))
     if not rows:
         raise NotFound("unknown_step", step=step_id)
     return _step(rows[0])
 
 
 def get_ticket(ship: Ship, ticket_id: int) -> Ticket:
-    rows = list(ship.db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+    rows = list(ship.rows("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
     if not rows:
         raise NotFound("unknown_ticket", ticket=ticket_id)
     t = rows[0]
-    steps = [_step(r) for r in ship.db.query(STEP_SQL + " WHERE s.ticket_id = ? ORDER BY s.position", [ticket_id])]
+    steps = [_step(r) for r in ship.rows(STEP_SQL + " WHERE s.ticket_id = ? ORDER BY s.position", [ticket_id])]
     return Ticket(
         id=t["id"], stop_id=t["stop_id"], number=t["number"], citizen_id=t["citizen_id"],
         priority_class=t["priority_class"], issued_at=parse(t["issued_at"]), steps=tuple(steps),
@@ -120,7 +120,7 @@ def get_ticket(ship: Ship, ticket_id: int) -> Ticket:
 def ticket_by_number(ship: Ship, number: int, stop_id: int | None = None) -> Ticket:
     if stop_id is None:
         stop_id = campaign.require_current(ship).id
-    rows = list(ship.db.query("SELECT id FROM tickets WHERE stop_id = ? AND number = ?", [stop_id, number]))
+    rows = list(ship.rows("SELECT id FROM tickets WHERE stop_id = ? AND number = ?", [stop_id, number]))
     if not rows:
         raise NotFound("unknown_ticket", ticket=f"{number:03d}")
     return get_ticket(ship, rows[0]["id"])
@@ -222,7 +222,7 @@ class Desk:
 
 
 def _desk_row(ship: Ship, code: str) -> Desk:
-    rows = list(ship.db.query("SELECT * FROM desks WHERE code = ?", [code]))
+    rows = list(ship.rows("SELECT * FROM desks WHERE code = ?", [code]))
     if not rows:
         raise NotFound("unknown_desk", desk=code)
     r = rows[0]
@@ -238,7 +238,7 @@ def get_desk(ship: Ship, code: str) -> Desk:
 
 def desks(ship: Ship, station: str | None = None) -> list[Desk]:
     sql = "SELECT code FROM desks" + (" WHERE station = ?" if station else "") + " ORDER BY station, number"
-    return [_desk_row(ship, r["code"]) for r in ship.db.query(sql, [station] if station else [])]
+    return [_desk_row(ship, r["code"]) for r in ship.rows(sql, [station] if station else [])]
 
 
 def _set_desk(ship: Ship, actor: Actor, desk: Desk, state: str, reason: str | None) -> Desk:
@@ -312,7 +312,7 @@ def _open_desk_for(ship: Ship, actor: Actor, code: str) -> Desk:
 
 
 def _current_at_desk(ship: Ship, code: str) -> Step | None:
-    rows = list(ship.db.query(STEP_SQL + " WHERE s.desk = ? AND s.state IN ('called', 'serving')", [code]))
+    rows = list(ship.rows(STEP_SQL + " WHERE s.desk = ? AND s.state IN ('called', 'serving')", [code]))
     return _step(rows[0]) if rows else None
 
 
@@ -336,7 +336,7 @@ def waiting(ship: Ship, station: str, stop_id: int | None = None) -> list[Step]:
         if stop is None:
             return []
         stop_id = stop.id
-    rows = ship.db.query(
+    rows = ship.rows(
         STEP_SQL + " WHERE s.station = ? AND s.state = 'waiting' AND t.stop_id = ?", [station, stop_id]
     )
     steps = {s.id: s for s in map(_step, rows)}
@@ -357,7 +357,7 @@ def missed_list(ship: Ship, station: str | None = None, stop_id: int | None = No
     if station:
         sql += " AND s.station = ?"
         params.append(station)
-    return [_step(r) for r in ship.db.query(sql + " ORDER BY s.finished_at DESC", params)]
+    return [_step(r) for r in ship.rows(sql + " ORDER BY s.finished_at DESC", params)]
 
 
 def _transition(
@@ -373,7 +373,9 @@ def _transition(
         # Someone else changed it since we read it: say so rather than guess.
         raise Refused("step_changed", ticket=step.label)
     _history(ship, step.id, step.state, to_state, at_desk, actor, note)
-    return get_step(ship, step.id)
+    # The row is now what we wrote: build it here rather than read it back.
+    changed = {k: parse(v) if k.endswith("_at") and isinstance(v, str) else v for k, v in columns.items()}
+    return replace(step, state=to_state, **changed)
 
 
 def _claim(ship: Ship, actor: Actor, desk: Desk, step: Step) -> Step:
@@ -403,7 +405,7 @@ def call_next(ship: Ship, actor: Actor, desk_code: str) -> Step:
         if busy is not None:
             raise Refused("desk_has_ticket", desk=desk_code, ticket=busy.label)
         stop = campaign.require_current(ship)
-        rows = ship.db.query(
+        rows = ship.rows(
             "SELECT s.id, s.priority, s.enqueued_at FROM steps s JOIN tickets t ON t.id = s.ticket_id "
             "WHERE s.station = ? AND s.state = 'waiting' AND t.stop_id = ?",
             [desk.station, stop.id],

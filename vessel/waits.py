@@ -37,7 +37,7 @@ class StationLoad:
 
 def service_minutes(ship: Ship, station: str) -> tuple[float, float]:
     """Lower and upper quartile of the last service times at a station (minutes)."""
-    rows = ship.db.query(
+    rows = ship.rows(
         "SELECT started_at, finished_at FROM steps WHERE station = ? AND state = 'done' "
         "AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
         [station, RECENT],
