@@ -106,12 +106,8 @@ def backup(home: Home, parent: Path, *, clock: Callable[[], datetime] = utcnow) 
     now = clock()
     ship_id = _ship_id(home.db_path)
     name = f"pias-backup-{ship_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
-    final = parent / name
-    n = 1
-    while final.exists():
-        n += 1
-        final = parent / f"{name}-{n}"
-    partial = parent / f".{final.name}.partial"
+    # Unique to this process: a backup killed earlier may have left its partial folder behind.
+    partial = parent / f".{name}.{os.getpid()}-{os.urandom(3).hex()}.partial"
     try:
         partial.mkdir(mode=0o700)
     except OSError as exc:
@@ -134,8 +130,7 @@ def backup(home: Home, parent: Path, *, clock: Callable[[], datetime] = utcnow) 
         _write_durably(partial / MANIFEST_NAME, manifest.to_json().encode("utf-8"), 0o600)
         for folder in _folders(partial):
             _fsync_dir(folder)
-        os.rename(partial, final)
-        _fsync_dir(parent)
+        final = _publish(partial, parent, name)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise Refused("backup.cannot_write", path=str(parent), problem=exc.strerror or str(exc)) from None
@@ -143,6 +138,24 @@ def backup(home: Home, parent: Path, *, clock: Callable[[], datetime] = utcnow) 
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return final, manifest
+
+
+def _publish(partial: Path, parent: Path, name: str) -> Path:
+    """Rename the finished folder to its final name (with a suffix if that name is taken)."""
+    n = 1
+    while True:
+        final = parent / (name if n == 1 else f"{name}-{n}")
+        if not final.exists():
+            try:
+                os.rename(partial, final)
+            except OSError:
+                # Another backup took the name between the check and the rename.
+                if not final.exists():
+                    raise
+            else:
+                _fsync_dir(parent)
+                return final
+        n += 1
 
 
 def _ship_id(db_path: Path) -> str:
