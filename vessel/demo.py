@@ -46,7 +46,7 @@ class _Event:
     data: object = field(compare=False, default=None)
 
 
-def _person(rng: random.Random, today: datetime) -> dict:
+def random_person(rng: random.Random, today: datetime) -> dict:
     sex = rng.choice("FM")
     given = rng.choice(GIVEN_F if sex == "F" else GIVEN_M)
     if rng.random() < 0.3:
@@ -138,7 +138,7 @@ def _simulate(
         ev = heapq.heappop(queue)
         clock.moment = max(clock.moment, ev.at)
         if ev.kind == "arrive":
-            person = _person(rng, clock.moment)
+            person = random_person(rng, clock.moment)
             try:
                 c = citizens.register(ship, registrar, **person)
             except Refused:  # the same DNI drawn twice: the second person registers without one
