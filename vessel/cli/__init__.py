@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "vessel.cli.report_cmds",
     "vessel.cli.admin_cmds",
     "vessel.cli.backup_cmds",
+    "vessel.cli.tui_cmds",
 ]
 
 

@@ -1,0 +1,83 @@
+"""The PIAS terminal app: one process per terminal, every role's screens as Textual modes.
+
+Built only through tui.factory.make_app, so the `pias` command and the tests
+start it the same way. Who lands where lives in navigation.py; the screens
+in screens/; this class only wires them, the themes and the change watcher.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from tui.commands import BindingCommands
+from tui.localise import localise_bindings
+from tui.navigation import Navigator
+from tui.refresh import ChangeWatcher
+from tui.session import Session
+from tui.themes import DEFAULT_THEME, HIGH_CONTRAST_THEME, THEMES
+from vessel.i18n import t
+
+
+class PiasApp(App[None]):
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {BindingCommands}
+    BINDINGS = [
+        Binding("f2", "toggle_contrast", "tui.key.contrast", id="app.contrast", tooltip="tui.tip.contrast"),
+        Binding("f5", "go('coordinator')", "tui.key.dashboard", id="app.dashboard", tooltip="tui.tip.dashboard"),
+        Binding("f6", "go('registration')", "tui.key.registration", id="app.registration",
+                tooltip="tui.tip.registration"),
+        Binding("f7", "choose_desk", "tui.key.desks", id="app.desks", tooltip="tui.tip.desks"),
+        Binding("f8", "go('bridge')", "tui.key.bridge", id="app.bridge", tooltip="tui.tip.bridge"),
+        Binding("f9", "go('ledger')", "tui.key.ledger", id="app.ledger", tooltip="tui.tip.ledger"),
+        Binding("ctrl+l", "sign_out", "tui.key.sign_out", id="app.sign_out", tooltip="tui.tip.sign_out"),
+        Binding("ctrl+p", "command_palette", "tui.key.palette", id="app.palette", tooltip="tui.tip.palette",
+                priority=True),
+        Binding("ctrl+q", "quit", "tui.key.quit", id="app.quit", tooltip="tui.tip.quit", priority=True),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.title = session.ship.config.ship_name
+        self.navigator = Navigator(self, session.ship, session.kiosk_desk)
+        self.watcher = ChangeWatcher(self, session.ship.db, session.poll_seconds)
+        localise_bindings(self)
+
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = DEFAULT_THEME
+        self.navigator.install()
+        self.switch_mode(self.session.start_mode)
+        self.watcher.start()
+        if self.session.actor is not None:  # signed in by the factory (tests, benchmarks)
+            self.call_after_refresh(self.navigator.sign_in, self.session.actor)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        nav = self.navigator
+        if action == "go":
+            return nav.can_go(str(parameters[0]))
+        if action == "choose_desk":
+            return nav.can_choose_desk()
+        if action == "sign_out":
+            return nav.actor is not None
+        return True
+
+    def action_go(self, mode: str) -> None:
+        self.navigator.go(mode)
+
+    def action_choose_desk(self) -> None:
+        self.navigator.choose_desk()
+
+    def action_sign_out(self) -> None:
+        self.navigator.sign_out()
+
+    def action_toggle_contrast(self) -> None:
+        self.theme = DEFAULT_THEME if self.theme == HIGH_CONTRAST_THEME else HIGH_CONTRAST_THEME
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The one place a worker's unexpected failure is reported; refusals never get here.
+        if event.state == WorkerState.ERROR:
+            self.notify(t("tui.error.unexpected", error=str(event.worker.error)), severity="error", timeout=10)
