@@ -113,9 +113,9 @@ def summary(ship: Ship, overdue_limit: int = 50) -> Dashboard:
             continue
         waiting, in_service, served, missed, mean = counts.get(st.code, (0, 0, 0, 0, None))
         open_desks = desk_states.get((st.code, "open"), 0)
-        service = waits.service_minutes(ship, st.code)
         # The estimate for someone joining the queue now, as the registration desk tells them.
-        low, high = waits._range((waiting or 0) + 1, open_desks, service)
+        load = waits.load(ship, st.code)
+        low, high = load.wait_low_min, load.wait_high_min
         rows.append(
             StationRow(
                 station=st, waiting=waiting or 0, in_service=in_service or 0, served=served or 0,
