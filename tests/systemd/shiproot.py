@@ -45,6 +45,11 @@ def seed_root(root: Path) -> None:
     (root / "etc").mkdir(parents=True)
     for name in ("passwd", "group"):
         shutil.copy2(Path("/etc") / name, root / "etc" / name)
+    # Merged /usr, with the two programs the units call besides the ship's own.
+    (root / "usr" / "bin").mkdir(parents=True)
+    (root / "bin").symlink_to("usr/bin")
+    for program in ("sh", "mountpoint"):
+        shutil.copy2(shutil.which(program, path="/usr/bin:/bin"), root / "usr" / "bin" / program)
     (root / "usr" / "lib" / "systemd").mkdir(parents=True)
     shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -159,3 +160,22 @@ def test_offload_runs_on_the_usb_mount_and_on_the_timer():
 def test_unit_files_name_no_path_of_a_build_machine(name: str):
     text = (UNITS / name).read_text(encoding="utf-8")
     assert "/home/" not in text and "/tmp/" not in text and "/work" not in text
+
+
+@pytest.mark.parametrize(("target", "runs"), [
+    ("http://10.20.0.5:8080/pias", True),        # the endpoint: the command itself finds out
+    ("/media/pias/bundles", False),              # the drive is not mounted here
+    ("/media/pias", False),
+    ("{tmp}", True),                             # another folder that exists
+    ("{tmp}/missing", False),
+])
+def test_offload_condition_skips_a_folder_that_is_not_there(tmp_path: Path, target: str, runs: bool):
+    """The ExecCondition= line as systemd runs it: $$ is a dollar sign, the rest is sh."""
+    line = parse_unit(UNITS / "pias-offload.service")["Service.ExecCondition"][0]
+    argv = shlex.split(line.replace("$$", "$"))
+    assert argv[:2] == ["/bin/sh", "-c"]
+    if Path("/media/pias").is_mount():
+        pytest.skip("an offload drive is mounted on this machine")
+    env = {"PATH": "/usr/bin:/bin", "PIAS_OFFLOAD_TO": target.format(tmp=tmp_path)}
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
+    assert (result.returncode == 0) is runs, result.stderr
