@@ -15,27 +15,8 @@ from pathlib import Path
 from tui import announcer
 from tui.announcer import Announcer
 
-SPEAKER = (
-    "import sys, time\n"
-    "start = time.monotonic()\n"
-    "time.sleep(float(sys.argv[2]))\n"
-    "with open(sys.argv[1], 'a', encoding='utf-8') as f:\n"
-    "    f.write(f'{sys.argv[3]}\\t{start}\\t{time.monotonic()}\\n')\n"
-)
-
-
-def speaker(log: Path, seconds: float = 0.15) -> list[str]:
-    return [sys.executable, "-c", SPEAKER, str(log), str(seconds)]
-
-
-def read_log(log: Path) -> list[tuple[str, float, float]]:
-    if not log.exists():
-        return []
-    rows = []
-    for line in log.read_text(encoding="utf-8").splitlines():
-        text, start, end = line.split("\t")
-        rows.append((text, float(start), float(end)))
-    return rows
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speech_log import read_log, speaker
 
 
 def run(a: Announcer) -> threading.Thread:

@@ -31,6 +31,7 @@ from vessel.local_time import day, hhmm
 
 HIGHLIGHT_SECONDS = 8.0
 TICK_SECONDS = 1.0
+RECENT_CALLS = 15  # as many as fit on a tall screen; a short one shows the first few
 
 
 class StationCard(Vertical):
@@ -149,7 +150,7 @@ class DisplayScreen(ShipScreen):
 
     def refresh_data(self) -> None:
         self._seen_version = store.data_version(self.ship.db)
-        b = board.board(self.ship)
+        b = board.board(self.ship, recent=RECENT_CALLS)
         self.last_board = b
         new_calls = board.calls_since(self.ship, self._seen_call, b.stop.id) if b.stop else []
         self._seen_call = max([self._seen_call, b.last_call_id, *(c.history_id for c in new_calls)])
