@@ -24,7 +24,9 @@ COMMAND_MODULES = [
     "vessel.cli.report_cmds",
     "vessel.cli.admin_cmds",
     "vessel.cli.backup_cmds",
+    "vessel.cli.gps_cmds",
     "vessel.cli.tui_cmds",
+    "vessel.cli.ledger_cmds",
 ]
 
 
