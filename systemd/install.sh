@@ -24,7 +24,7 @@ readonly PREFIX=/opt/pias
 readonly SHIP_HOME=/var/lib/pias
 readonly BACKUPS=/var/backups/pias
 readonly UNIT_DIR=/usr/local/lib/systemd/system
-readonly APT_PACKAGES=(python3 python3-venv espeak-ng)
+readonly APT_PACKAGES=(python3 python3-venv espeak-ng alsa-utils)
 readonly SERVICE_UNITS=(pias-gps.service pias-offload.timer pias-offload.service media-pias.mount)
 readonly UNIT_FILES=(pias-gps.service pias-terminal@.service pias-display@.service
                      pias-offload.service pias-offload.timer media-pias.mount)
