@@ -140,3 +140,30 @@ def put_track(ship: Ship, points: list[tuple[float, float, float, float]], every
         fix = Fix(time=at, received=at, lat=lat, lon=lon, speed_kn=speed, course=course, mode=Mode.FIX_3D,
                   sats=9, hdop=0.9)
         track.store_point(ship, fix, track.FIRST if i == 0 else track.TIME)
+
+
+@pytest.fixture
+def sealed_home(day_home: home_mod.Home, tmp_path: Path) -> home_mod.Home:
+    """The demo day's home with the demo's ledger keys, and a folder (a USB drive) to offload to."""
+    from vessel import ledger_link
+
+    ledger_link.create_demo_keys(day_home, day_home.load_config())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    with open(day_home.config_path, "a", encoding="utf-8") as f:
+        f.write(f'\n[offload]\nto = "{usb}"\n')
+    return day_home
+
+
+@pytest.fixture
+def sealed_ship(sealed_home: home_mod.Home, day_clock: FixedClock) -> Ship:
+    """The demo day's ship sealing its events, with a few sealed already (a ticket issued and called)."""
+    from vessel import ledger_link, tickets
+
+    s = home_mod.open_ship(sealed_home, clock=day_clock)
+    ledger_link.attach(s)
+    clerk = operators.get(s, "registro")
+    tickets.issue(s, clerk, ["banco"])
+    tickets.call_next(s, operators.get(s, "banco"), "banco-1")
+    yield s
+    s.close()

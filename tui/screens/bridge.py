@@ -20,10 +20,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.localise import localise_bindings
 from tui.screens.base import ShipScreen
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.modals import ConfirmModal
 from tui.widgets.ship_panels import gps_lines, stop_lines
 from vessel import bulletin, campaign, dashboard, store, track
@@ -133,7 +134,7 @@ class BridgeScreen(ShipScreen):
             yield Static("", id="bridge-gps", classes="panel")
             yield Static("", id="bridge-ahead", classes="panel")
             yield DataTable(id="bridge-track", cursor_type="none", show_cursor=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#bridge-itinerary", DataTable)

@@ -15,9 +15,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.screens.base import ShipScreen
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.ship_panels import gps_lines, ledger_lines, stop_lines
 from vessel import campaign, dashboard, ledger_view, store, track
 from vessel.dashboard import Dashboard
@@ -58,7 +59,7 @@ class CoordinatorScreen(ShipScreen):
             yield Static("", id="coord-stop", classes="panel")
             yield Static("", id="coord-gps", classes="panel")
             yield Static("", id="coord-ledger", classes="panel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#coord-stations", DataTable)

@@ -18,9 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from tui.screens.base import ShipScreen
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.modals import TextModal
 from tui.widgets.ship_panels import ledger_lines
 from vessel import ledger_view, report_export, reports, store
@@ -60,7 +61,9 @@ class LedgerReportsScreen(ShipScreen):
 
     @dataclass
     class OffloadProgressed(Message):
-        done: int
+        first: int
+        last: int
+        sent: int
         total: int
 
         def can_replace(self, message: Message) -> bool:
@@ -104,7 +107,7 @@ class LedgerReportsScreen(ShipScreen):
             yield Static("", id="ledger-progress-text")
         yield Static("", id="ledger-report-title")
         yield DataTable(id="ledger-report", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ledger-status").border_title = t("tui.ledger.status_title")
@@ -229,8 +232,8 @@ class LedgerReportsScreen(ShipScreen):
 
     @work(thread=True, group="ledger", exclusive=True, exit_on_error=False)
     def _offload(self) -> None:
-        def progress(done: int, total: int) -> None:
-            self.post_message(self.OffloadProgressed(done, total))
+        def progress(first: int, last: int, sent: int, total: int) -> None:
+            self.post_message(self.OffloadProgressed(first, last, sent, total))
 
         try:
             result = ledger_view.offload(self.ship, self.actor, progress)
@@ -242,9 +245,10 @@ class LedgerReportsScreen(ShipScreen):
     @on(OffloadProgressed)
     def _progressed(self, event: OffloadProgressed) -> None:
         bar = self.query_one("#ledger-progress", ProgressBar)
-        bar.update(total=max(event.total, 1), progress=event.done)
+        bar.update(total=max(event.total, 1), progress=event.sent)
         self.query_one("#ledger-progress-text", Static).update(
-            t("tui.ledger.offload_progress", done=event.done, total=event.total)
+            t("tui.ledger.offload_progress", first=event.first, last=event.last,
+              kb=f"{event.sent / 1024:.0f}", total_kb=f"{event.total / 1024:.0f}")
         )
 
     @on(Offloaded)
@@ -252,13 +256,20 @@ class LedgerReportsScreen(ShipScreen):
         self.busy = None
         r = event.result
         bar = self.query_one("#ledger-progress", ProgressBar)
-        bar.update(total=max(r.entries, 1), progress=max(r.entries, 1))
-        if r.entries:
-            text = t("tui.ledger.offload_done", entries=r.entries, bundles=r.bundles, target=r.target)
+        bar.update(total=1, progress=1 if r.ok else 0)
+        if r.link_error is not None:
+            text = t("tui.ledger.offload_link_down", problem=r.link_error)
+        elif r.failed:
+            text = t("tui.ledger.offload_failed", count=r.failed)
+        elif r.bundles:
+            text = t("tui.ledger.offload_done", entries=r.entries, bundles=r.bundles, target=r.target,
+                     confirmed=r.confirmed_through)
         else:
-            text = t("tui.ledger.offload_nothing")
+            text = t("tui.ledger.offload_nothing", confirmed=r.confirmed_through)
+        if r.purged_stops:
+            text += " " + t("tui.ledger.purged", stops=", ".join(r.purged_stops))
         self.query_one("#ledger-progress-text", Static).update(text)
-        self.notify(text, timeout=8)
+        self.notify(text, severity="information" if r.ok else "error", timeout=10)
         self.refresh_data()
 
     @on(LedgerRefused)

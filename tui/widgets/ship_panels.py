@@ -90,6 +90,8 @@ def ledger_lines(status: LedgerStatus | None) -> list[str]:
         t("tui.ledger.panel.entries", count=status.entries),
         t("tui.ledger.panel.pending", count=status.pending),
     ]
+    if status.failed_bundles:
+        lines.append(t("tui.ledger.panel.failed", count=status.failed_bundles))
     if status.last_offload_at is None:
         lines.append(t("tui.ledger.panel.never_offloaded"))
     else:
