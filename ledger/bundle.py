@@ -91,7 +91,6 @@ BUNDLE_PROBLEMS = {
     "wrong_key": "none of its entries is sealed for key {key} ({name}); it is sealed for: {addressed}",
     "undecryptable": "entry {seq} does not open with the key it is sealed for",
     "bad_payload": "entry {seq} opens, but its payload is not a readable record",
-    "untrusted_chain": "its chain is signed by key {key}, which is not a trusted key of ship {ship}",
 }
 
 

@@ -29,13 +29,10 @@ MESSAGES: dict[str, str] = {
     "ledger_key_retired": "the signing key {key} was replaced by {current}; restart with the current key",
     "ledger_unknown_entry": "there is no entry {seq} to amend",
     "ledger_amends_structure": "entry {seq} is a ledger entry ({kind}) and cannot be amended",
-    "ledger_empty": "the ledger has no entries yet",
     "ledger_rotation_same_key": "the new signing key is the key already in use",
     "bad_fingerprint": "{text!r} is not a head fingerprint like 1234:9F3C-A2B1-77D0-4E15",
     "ledger_does_not_verify": "the ledger does not verify, so nothing is offloaded: {problem}",
     "offload_bad_url": "{url} is not an http:// address of a receiver",
-    "bundle_malformed": "{name}: not a PIAS bundle ({reason})",
-    "bundle_too_large": "{name}: the bundle declares {size} bytes, more than the limit of {limit}",
 }
 
 

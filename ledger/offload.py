@@ -279,7 +279,10 @@ class Offloader:
                 try:
                     delivery = target.deliver(row.name, data, step)
                 except LinkDown as exc:
-                    self._touch(row, error=str(exc))
+                    # Nothing of it reached the receiver: the next run may send one larger
+                    # bundle instead. Once bytes are held ashore, the same bundle resumes.
+                    fresh = exc.offset == 0 and row.state == "pending"
+                    self._touch(row, state="superseded" if fresh else None, error=str(exc))
                     item.status, item.state, item.message = "link_down", row.state, str(exc)
                     report.link_error = exc
                     break

@@ -8,4 +8,4 @@ from pathlib import Path
 # The suite imports test modules by path (--import-mode=importlib).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ledger_helpers import db, keyring, ledger  # noqa: E402, F401 - fixtures
+from ledger_helpers import db, keyring, ledger  # noqa: F401 - fixtures
