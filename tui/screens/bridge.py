@@ -127,12 +127,12 @@ class BridgeScreen(ShipScreen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="bridge-top"):
-            yield Static("", id="bridge-title")
-            yield Static("", id="bridge-clock")
+            yield Static("", markup=False, id="bridge-title")
+            yield Static("", markup=False, id="bridge-clock")
         yield DataTable(id="bridge-itinerary", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="bridge-lower"):
-            yield Static("", id="bridge-gps", classes="panel")
-            yield Static("", id="bridge-ahead", classes="panel")
+            yield Static("", markup=False, id="bridge-gps", classes="panel")
+            yield Static("", markup=False, id="bridge-ahead", classes="panel")
             yield DataTable(id="bridge-track", cursor_type="none", show_cursor=False)
         yield KeyFooter()
 
@@ -289,8 +289,9 @@ class BridgeScreen(ShipScreen):
 
     @on(BulletinSaved)
     def _saved(self, event: BulletinSaved) -> None:
-        self.notify(t("tui.bridge.bulletin_saved", path=str(event.path)), timeout=8)
+        self.notify(t("tui.bridge.bulletin_saved", path=str(event.path)), timeout=8, markup=False)
 
     @on(BulletinNotSaved)
     def _not_saved(self, event: BulletinNotSaved) -> None:
-        self.notify(t("tui.bridge.bulletin_not_saved", problem=event.problem), severity="error", timeout=10)
+        self.notify(t("tui.bridge.bulletin_not_saved", problem=event.problem), severity="error", timeout=10,
+                    markup=False)

@@ -51,14 +51,14 @@ class CoordinatorScreen(ShipScreen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="coord-top"):
-            yield Static("", id="coord-title")
-            yield Static("", id="coord-clock")
+            yield Static("", markup=False, id="coord-title")
+            yield Static("", markup=False, id="coord-clock")
         yield DataTable(id="coord-stations", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="coord-overdue")
+        yield Static("", markup=False, id="coord-overdue")
         with Horizontal(id="coord-panels"):
-            yield Static("", id="coord-stop", classes="panel")
-            yield Static("", id="coord-gps", classes="panel")
-            yield Static("", id="coord-ledger", classes="panel")
+            yield Static("", markup=False, id="coord-stop", classes="panel")
+            yield Static("", markup=False, id="coord-gps", classes="panel")
+            yield Static("", markup=False, id="coord-ledger", classes="panel")
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -46,8 +46,8 @@ class StationCard(Vertical):
         with Horizontal(classes="card-number"):
             yield Static(self.station.letter, classes="card-letter")
             yield Digits("---", classes="card-digits")
-        yield Static("", classes="card-desk")
-        yield Static("", classes="card-others")
+        yield Static("", markup=False, classes="card-desk")
+        yield Static("", markup=False, classes="card-others")
 
     def on_mount(self) -> None:
         self.border_title = self.station.name(language())
@@ -118,13 +118,13 @@ class DisplayScreen(ShipScreen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="display-top"):
-            yield Static("", id="display-title")
-            yield Static("", id="display-clock")
+            yield Static("", markup=False, id="display-title")
+            yield Static("", markup=False, id="display-clock")
         yield Grid(id="display-cards")
-        yield Static("", id="display-closed")
+        yield Static("", markup=False, id="display-closed")
         with Horizontal(id="display-bottom"):
-            yield Static("", id="display-recent")
-            yield Static("", id="display-missed")
+            yield Static("", markup=False, id="display-recent")
+            yield Static("", markup=False, id="display-missed")
 
     def on_mount(self) -> None:
         if self.announcer is None:

@@ -97,15 +97,15 @@ class LedgerReportsScreen(ShipScreen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ledger-top"):
-            yield Static(t("tui.ledger.title"), id="ledger-title")
-            yield Static("", id="ledger-clock")
+            yield Static(t("tui.ledger.title"), markup=False, id="ledger-title")
+            yield Static("", markup=False, id="ledger-clock")
         with Horizontal(id="ledger-panels"):
-            yield Static("", id="ledger-status", classes="panel")
-            yield Static("", id="ledger-verify", classes="panel")
+            yield Static("", markup=False, id="ledger-status", classes="panel")
+            yield Static("", markup=False, id="ledger-verify", classes="panel")
         with Horizontal(id="ledger-progress-row"):
             yield ProgressBar(id="ledger-progress", show_eta=False)
-            yield Static("", id="ledger-progress-text")
-        yield Static("", id="ledger-report-title")
+            yield Static("", markup=False, id="ledger-progress-text")
+        yield Static("", markup=False, id="ledger-report-title")
         yield DataTable(id="ledger-report", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
@@ -269,13 +269,13 @@ class LedgerReportsScreen(ShipScreen):
         if r.purged_stops:
             text += " " + t("tui.ledger.purged", stops=", ".join(r.purged_stops))
         self.query_one("#ledger-progress-text", Static).update(text)
-        self.notify(text, severity="information" if r.ok else "error", timeout=10)
+        self.notify(text, severity="information" if r.ok else "error", timeout=10, markup=False)
         self.refresh_data()
 
     @on(LedgerRefused)
     def _ledger_refused(self, event: LedgerRefused) -> None:
         self.busy = None
-        self.notify(event.message, severity="error", timeout=8)
+        self.notify(event.message, severity="error", timeout=8, markup=False)
         if event.action == "verify":
             self.query_one("#ledger-verify", Static).update(event.message)
         elif event.action == "offload":
@@ -311,4 +311,4 @@ class LedgerReportsScreen(ShipScreen):
 
     @on(Exported)
     def _exported(self, event: Exported) -> None:
-        self.notify(t("cli.csv_written", path=str(event.path), rows=event.rows), timeout=8)
+        self.notify(t("cli.csv_written", path=str(event.path), rows=event.rows), timeout=8, markup=False)

@@ -55,7 +55,7 @@ def gps_lines(view: GpsView, stale_seconds: float, full: bool = False) -> tuple[
         course = "—" if view.course is None else f"{view.course:03.0f}°"
         lines.append(t("tui.bridge.gps.speed_course", speed=speed, course=course))
     if full and view.mode is not None:
-        lines.append(t("tui.bridge.gps.quality", mode=view.mode or "—",
+        lines.append(t("tui.bridge.gps.quality", mode=view.mode.upper(),
                        sats="—" if view.sats is None else view.sats,
                        hdop="—" if view.hdop is None else f"{view.hdop:.1f}"))
     if view.last_fix_at is not None:
