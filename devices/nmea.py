@@ -230,7 +230,8 @@ def decode(line: bytes) -> Sentence | Reject | None:
         return body  # a Reject
     comma = body.find(",")
     address = body if comma < 0 else body[:comma]
-    if line[0] != 36 or len(address) != 5 or address[2:] not in DECODED_KINDS:
+    # '!' sentences (AIS and the like) and proprietary '$P...' ones never carry our fix.
+    if line[0] != 36 or len(address) != 5 or address[2:] not in DECODED_KINDS or address[0] == "P":
         if not address or not address.isalnum():
             return Reject.MALFORMED
         return None
