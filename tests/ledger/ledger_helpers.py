@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,3 +102,94 @@ def drop_guards(conn: sqlite3.Connection) -> None:
     """What someone editing the file would do first: remove the append-only triggers."""
     conn.execute("DROP TRIGGER IF EXISTS ledger_entries_no_update")
     conn.execute("DROP TRIGGER IF EXISTS ledger_entries_no_delete")
+
+
+class CuttingProxy:
+    """A real TCP relay on 127.0.0.1 that can drop the link after so many bytes, like a port's Wi-Fi.
+
+    Once cut, it keeps refusing (accepting and closing at once) until heal();
+    with `once`, it heals by itself after the first cut.
+    """
+
+    def __init__(self, target_port: int, cut_after: int | None = None, once: bool = False) -> None:
+        import socket
+        import threading
+
+        self.target_port = target_port
+        self.cut_after = cut_after
+        self.once = once
+        self.forwarded = 0
+        self.down = False
+        self.cuts = 0
+        self._lock = threading.Lock()
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self._open: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def heal(self) -> None:
+        with self._lock:
+            self.down = False
+            self.cut_after = None
+
+    def close(self) -> None:
+        self._socket.close()
+        self._cut()
+
+    def _cut(self) -> None:
+        import socket
+
+        for s in self._open:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+        self._open.clear()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self._socket.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self._open += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src, dst, counted: bool) -> None:
+        while True:
+            try:
+                data = src.recv(8192)
+            except OSError:
+                return
+            if not data:
+                with contextlib.suppress(OSError):
+                    dst.shutdown(1)
+                return
+            if counted:
+                with self._lock:
+                    budget = None if self.cut_after is None else self.cut_after - self.forwarded
+                    if budget is not None and budget <= len(data):
+                        data = data[: max(0, budget)]
+                        self.down = True
+                    self.forwarded += len(data)
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+            if counted and self.down:
+                self.cuts += 1
+                self._cut()
+                if self.once:
+                    self.heal()
+                return
