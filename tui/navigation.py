@@ -80,7 +80,10 @@ def role_modes(actor: Actor) -> list[str]:
 
 
 def desks_for(ship: Ship, actor: Actor) -> list[tickets.Desk]:
-    return [d for d in tickets.desks(ship) if actor.may("desk", d.station)]
+    """The desks this operator may serve at, in the order of the ship's stations."""
+    order = [s.code for s in ship.config.stations]
+    allowed = [d for d in tickets.desks(ship) if actor.may("desk", d.station)]
+    return sorted(allowed, key=lambda d: (order.index(d.station) if d.station in order else len(order), d.number))
 
 
 def desk_label(ship: Ship, desk: tickets.Desk) -> str:
@@ -134,6 +137,8 @@ class Navigator:
 
     def sign_out(self) -> None:
         self.app.switch_mode("login")
+        if isinstance(self.app.screen, LoginScreen):
+            self.app.screen.reset()
         for mode in self.modes:
             self.app.remove_mode(mode)
         self.modes = []

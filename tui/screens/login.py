@@ -65,7 +65,10 @@ class LoginScreen(ShipScreen):
         self.query_one(StatusBar).refresh_status()
 
     def on_screen_resume(self) -> None:
-        # Back from a session (signed out): the next operator starts from a clean form.
+        self.reset()
+
+    def reset(self) -> None:
+        """Back from a session (signed out): the next operator starts from a clean form."""
         self.query_one("#login", Input).value = ""
         self.query_one("#pin", Input).value = ""
         self.query_one("#login-error", Static).update("")

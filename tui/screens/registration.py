@@ -102,7 +102,7 @@ class RegistrationScreen(ShipScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         step = self.step
         rules = {
-            "new_citizen": step in ("find", "form"),
+            "new_citizen": step == "find",
             "anonymous": step == "find",
             "save_citizen": step == "form",
             "issue": step == "services",
@@ -154,7 +154,7 @@ class RegistrationScreen(ShipScreen):
         form = self.query_one(CitizenForm)
         form.prefill(self.query_one("#search", Input).value)
         self.go_to("form")
-        form.first_field().focus()
+        form.focus_start()
 
     def action_anonymous(self) -> None:
         self.choose(None)

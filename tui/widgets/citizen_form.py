@@ -73,7 +73,8 @@ class CitizenForm(VerticalScroll):
         for name, (label, options) in FIELDS.items():
             with HorizontalGroup():
                 yield Label(t(label))
-                yield Input(id=f"f-{name}", compact=True, placeholder=t(f"tui.form.ph_{name}"), **options)
+                yield Input(id=f"f-{name}", compact=True, placeholder=t(f"tui.form.ph_{name}"),
+                            select_on_focus=False, **options)
                 if name == "dni":
                     yield Checkbox(t("tui.form.no_dni"), id="no-dni", compact=True)
             yield Static("", id=f"e-{name}", classes="field-error -empty")
@@ -122,6 +123,16 @@ class CitizenForm(VerticalScroll):
         self.query_one("#f-given_names", Input).value = words[0]
         self.query_one("#f-surnames", Input).value = " ".join(words[1:])
 
+    def focus_start(self) -> None:
+        """Focus where typing goes on: an incomplete DNI carried from the search, else the first empty field."""
+        dni = self.value("dni")
+        if dni and not self.no_dni and self.problem("dni"):
+            field = self.query_one("#f-dni", Input)
+            field.focus()
+            field.cursor_position = len(dni)
+            return
+        self.first_field().focus()
+
     def clear(self) -> None:
         for name in FIELDS:
             self.query_one(f"#f-{name}", Input).value = ""
@@ -147,7 +158,7 @@ class CitizenForm(VerticalScroll):
                 if not self.no_dni:
                     citizens.check_dni(value)
             elif name in NAME_FIELDS:
-                citizens.check_name(value, name)
+                citizens.check_name(value, t(FIELDS[name][0]))
             elif name == "birth_date":
                 citizens.check_birth_date(value.strip() or None, self.ship.now().date())
             elif name == "sex" and value and value.upper() not in citizens.SEXES:
@@ -178,6 +189,9 @@ class CitizenForm(VerticalScroll):
         name = field_of_refusal(code, params)
         if name is None:
             return
+        if params.get("field") in FIELDS:
+            # Name the field as its label does, not by its code.
+            message = Refused(code, **{**params, "field": t(FIELDS[name][0])}).message()
         self.show_error(name, message)
         if name in FIELDS:
             self.query_one(f"#f-{name}", Input).focus()

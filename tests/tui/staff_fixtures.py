@@ -1,0 +1,109 @@
+"""Fixtures and helpers for the staff terminal's tests: real ships on disk, the app as the CLI builds it.
+
+Test modules import what they use from here (the tests folder has no
+package, so pytest puts this folder on the path). The busy ship is one
+simulated day at Mazán with a fixed seed and end time, made once per session
+and copied per test, so screenshots of it never change.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import PiasApp
+from tui.factory import make_app
+from vessel import demo
+from vessel import home as home_mod
+from vessel.clock import FixedClock
+from vessel.ship import Ship
+
+# 16:00 in Peru on the day the ship reaches Mazán.
+DAY_END = datetime(2026, 11, 2, 21, 0, tzinfo=UTC)
+DEMO_PINS = {"coordinador": "1234", "registro": "1111", "puente": "2222", "salud": "3333", "banco": "4444",
+             "reniec": "5555", "programas": "6666", "mujer": "7777"}
+
+
+@pytest.fixture(scope="session")
+def busy_template(tmp_path_factory: pytest.TempPathFactory, _demo_template: Path) -> Path:
+    """A demo home after a full simulated day (150 citizens, seed 7, ending at DAY_END), made once."""
+    path = tmp_path_factory.mktemp("busy-day") / "ship"
+    shutil.copytree(_demo_template, path)
+    ship = home_mod.open_ship(home_mod.Home(path), clock=FixedClock(DAY_END))
+    try:
+        demo.run_day(ship, citizens_count=150, seed=7, end=DAY_END)
+    finally:
+        ship.close()
+    return path
+
+
+@pytest.fixture
+def busy_home(tmp_path: Path, busy_template: Path) -> home_mod.Home:
+    shutil.copytree(busy_template, tmp_path / "busy")
+    return home_mod.Home(tmp_path / "busy")
+
+
+@pytest.fixture
+def busy_clock() -> FixedClock:
+    return FixedClock(DAY_END)
+
+
+@pytest.fixture
+def busy_ship(busy_home: home_mod.Home, busy_clock: FixedClock) -> Iterator[Ship]:
+    s = home_mod.open_ship(busy_home, clock=busy_clock)
+    yield s
+    s.close()
+
+
+def build(ship: Ship, **kw) -> PiasApp:
+    """The app as `pias tui` builds it, without cursor blink (for stable screenshots) and, unless given, no printer."""
+    kw.setdefault("print_ticket", None)
+    kw.setdefault("cursor_blink", False)
+    return make_app(ship, **kw)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let workers finish and the messages they posted be handled."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    await pilot.press(*text)
+
+
+async def sign_in(pilot: Pilot, login: str, pin: str | None = None, *, typed: bool = False) -> None:
+    """Fill in the login screen and press Enter in the PIN field (key by key when `typed`)."""
+    from textual.widgets import Input
+
+    pin = DEMO_PINS[login] if pin is None else pin
+    if typed:
+        await type_text(pilot, login)
+        await pilot.press("enter")
+        await type_text(pilot, pin)
+    else:
+        screen = pilot.app.screen
+        screen.query_one("#login", Input).value = login
+        field = screen.query_one("#pin", Input)
+        field.value = pin
+        field.focus()
+        await pilot.pause()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def notices(app: PiasApp) -> list[str]:
+    """The texts of the notifications shown so far."""
+    return [str(n.message) for n in app._notifications]
+
+
+def screen_text(app: PiasApp) -> str:
+    """What the top screen shows now, as plain text lines (what a person would read)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
