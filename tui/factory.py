@@ -7,11 +7,10 @@ terminal runs, on a temporary ship with a fixed clock.
 
 from __future__ import annotations
 
-from tui import printing
 from tui.app import PiasApp
 from tui.navigation import optional_screen
 from tui.session import PrintTicket, Session
-from vessel import i18n, tickets
+from vessel import i18n, ticket_print, tickets
 from vessel.operators import Actor
 from vessel.ship import Ship
 
@@ -50,7 +49,7 @@ def make_app(
     if desk is not None:
         desk = tickets.get_desk(ship, desk).code  # refuses an unknown desk before any screen opens
     if print_ticket is _CONFIGURED:
-        print_ticket = printing.printer_for(ship.config)
+        print_ticket = ticket_print.print_ticket if ticket_print.configured(ship.config) else None
     session = Session(
         ship=ship, lang=lang, kiosk_desk=desk, start_mode=start_mode, print_ticket=print_ticket,  # type: ignore[arg-type]
         poll_seconds=poll_seconds, cursor_blink=cursor_blink, actor=actor,

@@ -14,7 +14,8 @@ from typing import Any
 from vessel.operators import Actor
 from vessel.ship import Ship
 
-PrintTicket = Callable[..., Any]
+# print_ticket(ship, ticket): vessel.ticket_print.print_ticket, raising Refused when the printer fails.
+PrintTicket = Callable[[Ship, Any], Any]
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Session:
     start_mode: str = "login"
     """"login" for staff terminals, "display" for the public screen."""
     print_ticket: PrintTicket | None = None
-    """Prints a ticket slip; None when the ship has no printer configured."""
+    """Prints a ticket's slip (called in a worker); None when the ship has no printer configured."""
     poll_seconds: float = 0.5
     """How often the change watcher asks SQLite whether another terminal wrote."""
     cursor_blink: bool = True

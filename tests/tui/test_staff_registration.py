@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import sys
-import threading
-from functools import partial
 from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, SelectionList
 
 from devices import printer
+from tui.factory import make_app
 from tui.screens.registration import RegistrationScreen
 from tui.widgets.citizen_form import CitizenForm
 from tui.widgets.ticket_number import TicketNumber
-from vessel import citizens, operators, tickets
+from vessel import citizens, operators, ticket_print, tickets
+from vessel.config import PrinterSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from staff_fixtures import build, notices, screen_text, settle, type_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devices"))
+from fake_printer import FakePrinter
 
 
 @pytest.fixture
@@ -229,75 +232,60 @@ async def test_queue_lengths_follow_other_terminals(ship, people):
         assert "Mujer y familia · 1 en espera" in screen_text(app)
 
 
-def _pty_printer():
-    """A pseudo-terminal standing in for the printer's serial line; returns (port name, captured bytes, stop)."""
-    master, slave = os.openpty()
-    captured = bytearray()
-    stop = threading.Event()
-
-    def drain() -> None:
-        import select
-
-        while not stop.is_set():
-            ready, _, _ = select.select([master], [], [], 0.05)
-            if ready:
-                try:
-                    captured.extend(os.read(master, 4096))
-                except OSError:
-                    return
-
-    thread = threading.Thread(target=drain, daemon=True)
-    thread.start()
-
-    def close() -> None:
-        stop.set()
-        thread.join(1)
-        os.close(master)
-        os.close(slave)
-
-    return os.ttyname(slave), captured, close
+def with_printer(ship, port: str) -> None:
+    ship.config = dataclasses.replace(ship.config, printer=PrinterSettings(port=port, baud=19200))
 
 
-async def test_ticket_is_printed_in_a_worker(ship, people):
-    port, captured, close = _pty_printer()
-    try:
-        # No status answer on a bare line, so the check is off: the bytes are what is tested.
-        app = desk(ship, print_ticket=partial(printer.print_ticket, port, 19200, status=False))
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("f4")
-            await settle(pilot)
-            await mark(pilot, app.screen, "reniec")
-            await pilot.press("ctrl+t")
-            await settle(pilot)
-            await app.workers.wait_for_complete()
-            await settle(pilot)
-            assert "Turno 001 impreso" in screen_text(app)
-            await pilot.press("ctrl+r")
-            await settle(pilot)
-        data = bytes(captured)
-        assert data.count(printer.FEED_AND_CUT) == 2
-        assert b"001" in data and b"R-001 Identidad (DNI)" in data
-        assert "PIAS Río Napo".encode(printer.ENCODING) in data
-    finally:
-        close()
+@pytest.fixture
+def fake_printer():
+    """An ESC/POS printer at the far end of a pseudo-terminal: keeps the bytes, answers status requests."""
+    made = FakePrinter()
+    yield made
+    made.close()
 
 
-async def test_a_missing_printer_gives_a_notice_and_the_ticket_stands(ship, people, tmp_path):
-    gone = str(tmp_path / "ttyUSB-printer")
-    app = desk(ship, print_ticket=partial(printer.print_ticket, gone, 19200, timeout=0.5))
+async def issue_unregistered(pilot, station: str) -> None:
+    await settle(pilot)
+    await pilot.press("f4")
+    await settle(pilot)
+    await mark(pilot, pilot.app.screen, station)
+    await pilot.press("ctrl+t")
+    await settle(pilot)
+    await pilot.app.workers.wait_for_complete()
+    await settle(pilot)
+
+
+async def test_ticket_is_printed_in_a_worker_and_reprinted(ship, people, fake_printer):
+    with_printer(ship, fake_printer.path)
+    app = build(ship, actor=operators.get(ship, "registro"), print_ticket=ticket_print.print_ticket)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("f4")
-        await settle(pilot)
-        await mark(pilot, app.screen, "salud")
-        await pilot.press("ctrl+t")
+        await issue_unregistered(pilot, "reniec")
+        assert "Turno 001 impreso" in screen_text(app)
+        await pilot.press("ctrl+r")
         await settle(pilot)
         await app.workers.wait_for_complete()
         await settle(pilot)
+    data = bytes(fake_printer.received)
+    assert data.count(printer.FEED_AND_CUT) == 2
+    assert b"R-001 Identidad (DNI)" in data
+    assert "PIAS Río Napo".encode(printer.ENCODING) in data
+
+
+async def test_a_missing_printer_gives_a_notice_and_the_ticket_stands(ship, people, tmp_path):
+    with_printer(ship, str(tmp_path / "ttyUSB-printer"))
+    app = desk(ship, print_ticket=ticket_print.print_ticket)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await issue_unregistered(pilot, "salud")
         ticket = app.screen.ticket
         assert tickets.get_ticket(ship, ticket.id).steps[0].state == "waiting"
         notice = notices(app)[-1]
-        assert notice.startswith("No se imprimió el turno 001: no se encuentra la impresora")
-        assert "El turno existe" in notice
+        assert notice.startswith("No se imprimió el turno 001: No se encuentra la impresora")
+        assert "El turno 001 existe" in notice
         assert app.screen.step == "ticket"
+        assert "No se imprimió el turno 001" in screen_text(app)
+
+
+def test_the_factory_prints_only_when_a_printer_is_configured(ship, tmp_path):
+    assert make_app(ship).session.print_ticket is None
+    with_printer(ship, str(tmp_path / "ttyUSB0"))
+    assert make_app(ship).session.print_ticket is ticket_print.print_ticket

@@ -19,15 +19,15 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, RadioButto
 from textual.widgets.selection_list import Selection
 
 from tui import format as fmt
-from tui import printing
 from tui.messages import ActionRefused, TicketNotPrinted, TicketPrinted
 from tui.screens.base import ShipScreen
 from tui.widgets.citizen_form import CitizenForm
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
 from tui.widgets.ticket_number import TicketNumber
-from vessel import campaign, citizens, tickets, waits
+from vessel import campaign, citizens, ticket_print, tickets, waits
 from vessel.citizens import Citizen
+from vessel.errors import Refused
 from vessel.i18n import language, t
 from vessel.operators import Actor
 from vessel.ship import Ship
@@ -243,7 +243,7 @@ class RegistrationScreen(ShipScreen):
         if ticket.priority_class:
             lines.append(t("tui.desk.priority", name=fmt.class_name(self.ship, ticket.priority_class)))
         self.query_one("#ticket-route", Static).update("\n".join(lines))
-        low, high = printing.wait_for(self.ship, first)
+        low, high = ticket_print.wait_range(self.ship, first)
         self.query_one("#ticket-wait", Static).update(
             t("tui.reg.wait", station=fmt.station_name(self.ship, first.station), range=fmt.wait_range(low, high))
         )
@@ -260,16 +260,19 @@ class RegistrationScreen(ShipScreen):
 
     def print_ticket(self, ticket: Ticket) -> None:
         self.query_one("#print-status", Static).update(t("tui.print.printing"))
-        self._print(printing.slip(self.ship, ticket), ticket.label)
+        self._print(ticket)
 
     @work(thread=True, group="printer", exit_on_error=False)
-    def _print(self, slip: dict[str, Any], label: str) -> None:
+    def _print(self, ticket: Ticket) -> None:
+        # No ship_lock: the slip only reads, and a printer may take seconds to time out.
         try:
-            printing.send(self.session.print_ticket, slip)
-        except Exception as exc:  # any printer failure (port gone, paper out): the ticket stands
-            self.post_message(TicketNotPrinted(label, printing.failure_text(exc)))
+            self.session.print_ticket(self.ship, ticket)
+        except Refused as exc:
+            self.post_message(TicketNotPrinted(ticket.label, exc.message()))
+        except Exception as exc:  # whatever else the port does, the ticket is committed and stands
+            self.post_message(TicketNotPrinted(ticket.label, str(exc) or type(exc).__name__))
         else:
-            self.post_message(TicketPrinted(label))
+            self.post_message(TicketPrinted(ticket.label))
 
     @on(TicketPrinted)
     def _printed(self, event: TicketPrinted) -> None:
