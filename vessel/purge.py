@@ -131,7 +131,6 @@ def purge_stop(ship: Ship, stop_id: int, community: str, confirmed_through: int)
         )
         steps = "SELECT s.id FROM steps s JOIN tickets k ON k.id = s.ticket_id WHERE k.stop_id = ?"
         conn.execute(f"UPDATE steps SET notes = NULL WHERE id IN ({steps})", (stop_id,))
-        conn.execute(f"UPDATE step_history SET note = NULL WHERE step_id IN ({steps})", (stop_id,))
         scrubbed = 0
         for event_id, payload in conn.execute(
             "SELECT id, payload FROM events WHERE stop_id = ?", (stop_id,)
