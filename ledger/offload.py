@@ -264,7 +264,7 @@ class Offloader:
         report = OffloadReport(target=target.label)
         checked = verify(self.conn, expected_ship=self.ship_id)
         if not checked.ok:
-            raise LedgerError("ledger_does_not_verify", problem=str(checked.problem))
+            raise LedgerError("ledger_does_not_verify", problem=checked.problem)
         for receipt in target.receipts():
             self._record_receipt(target.label, receipt)
         resume: int | None = None

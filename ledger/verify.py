@@ -65,16 +65,22 @@ def verify(
     signers: list[str] = []
     sigs: list[bytes] = []
     last_sig = b""
+    # Every column is read as bytes: someone editing the file may have changed a column's type
+    # or left bytes that are not text, and that must be reported, not crash the check.
     rows = conn.execute(
-        "SELECT seq, at, kind, key_id, amends, body, prev_hash, hash, signer, sig FROM ledger_entries ORDER BY seq"
+        "SELECT seq, CAST(at AS BLOB), CAST(kind AS BLOB), CAST(key_id AS BLOB), CAST(amends AS BLOB), "
+        "CAST(body AS BLOB), CAST(prev_hash AS BLOB), CAST(hash AS BLOB), CAST(signer AS BLOB), CAST(sig AS BLOB) "
+        "FROM ledger_entries ORDER BY seq"
     )
     try:
-        for seq, at, kind, key_id, amends, body, prev_hash, stored, signer, sig in rows:
-            if bytes(prev_hash) != walker.prev_hash and seq == walker.next_seq:
+        for seq, *raw in rows:
+            at, kind, key_id, amends, signer = _fields(seq, raw[0], raw[1], raw[2], raw[3], raw[7])
+            body, prev_hash, stored, sig = (bytes(v or b"") for v in (raw[4], raw[5], raw[6], raw[8]))
+            if prev_hash != walker.prev_hash and seq == walker.next_seq:
                 raise ChainProblem(seq, "broken_link")
             before = walker.current_key
-            digest = walker.step(seq, at, kind, key_id, amends, bytes(body))
-            if digest != bytes(stored):
+            digest = walker.step(seq, at, kind, key_id, amends, body)
+            if digest != stored:
                 raise ChainProblem(seq, "altered")
             expected_signer = before if before is not None else walker.current_key
             if signer != expected_signer:
@@ -83,7 +89,7 @@ def verify(
                 raise ChainProblem(seq, "unknown_signer", {"key": signer})
             hashes.append(digest)
             signers.append(signer)
-            last_sig = bytes(sig)
+            last_sig = sig
             if all_signatures:
                 sigs.append(last_sig)
     except ChainProblem as problem:
@@ -100,7 +106,7 @@ def verify(
         seq = index + 1
         sig = sigs[index] if all_signatures else (
             last_sig if index == len(hashes) - 1 else bytes(
-                conn.execute("SELECT sig FROM ledger_entries WHERE seq = ?", (seq,)).fetchone()[0]
+                conn.execute("SELECT CAST(sig AS BLOB) FROM ledger_entries WHERE seq = ?", (seq,)).fetchone()[0] or b""
             )
         )
         report.signatures_checked += 1
@@ -136,3 +142,19 @@ def verify(
             )
             report.problem = ChainProblem(wanted_seq, "head_not_found", {"fingerprint": head, "found": found})
     return report
+
+
+def _fields(seq: int, *values: bytes | None) -> tuple[str, str, str, int | None, str]:
+    """(at, kind, key id, amends, signer) from the stored bytes; ChainProblem if one is not what it should be."""
+    names = ("time", "kind", "key id", "amends", "signer")
+    out: list = []
+    for name, value in zip(names, values, strict=True):
+        if value is None and name == "amends":
+            out.append(None)
+            continue
+        try:
+            text = bytes(value).decode("utf-8")
+            out.append(int(text) if name == "amends" else text)
+        except (TypeError, UnicodeDecodeError, ValueError):
+            raise ChainProblem(seq, "bad_field", {"field": name}) from None
+    return tuple(out)  # type: ignore[return-value]

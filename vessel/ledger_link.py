@@ -68,7 +68,8 @@ def explain(exc: LedgerError | ChainProblem | BundleProblem) -> str:
             except (KeyError, IndexError, ValueError):
                 text = str(exc)
         return text
-    text = t(f"ledger_problem.error.{exc.code}", **exc.params)
+    params = {k: explain(v) if isinstance(v, ChainProblem | BundleProblem) else v for k, v in exc.params.items()}
+    text = t(f"ledger_problem.error.{exc.code}", **params)
     return str(exc) if text == f"ledger_problem.error.{exc.code}" else text
 
 

@@ -111,10 +111,12 @@ class CuttingProxy:
     with `once`, it heals by itself after the first cut.
     """
 
-    def __init__(self, target_port: int, cut_after: int | None = None, once: bool = False) -> None:
+    def __init__(self, target_port: int, cut_after: int | None = None, once: bool = False, delay: float = 0.0
+                 ) -> None:
         import socket
         import threading
 
+        self.delay = delay  # seconds per 8 KiB towards the receiver: a slow link
         self.target_port = target_port
         self.cut_after = cut_after
         self.once = once
@@ -135,6 +137,7 @@ class CuttingProxy:
         with self._lock:
             self.down = False
             self.cut_after = None
+            self.delay = 0.0
 
     def close(self) -> None:
         self._socket.close()
@@ -177,6 +180,10 @@ class CuttingProxy:
                     dst.shutdown(1)
                 return
             if counted:
+                if self.delay:
+                    import time
+
+                    time.sleep(self.delay)
                 with self._lock:
                     budget = None if self.cut_after is None else self.cut_after - self.forwarded
                     if budget is not None and budget <= len(data):

@@ -329,3 +329,15 @@ def test_time_claims_are_claims(db: sqlite3.Connection, ledger: Ledger):
     ledger.append(db, "ticket.called", START - timedelta(days=400), {"n": 1})
     db.execute("COMMIT")
     assert verify(db).ok
+
+
+@pytest.mark.parametrize("sql, code", [
+    ("UPDATE ledger_entries SET body = body || x'00' WHERE seq = 20", "altered"),  # the column becomes text
+    ("UPDATE ledger_entries SET kind = x'ff00' WHERE seq = 20", "bad_field"),
+    ("UPDATE ledger_entries SET amends = 'abc' WHERE seq = 20", "bad_field"),
+    ("UPDATE ledger_entries SET hash = 'not a hash' WHERE seq = 20", "altered"),
+])
+def test_columns_of_the_wrong_type_are_named_not_crashed_on(db: sqlite3.Connection, chain40, sql: str, code: str):
+    db.execute(sql)
+    report = verify(db)
+    assert (report.problem.seq, report.problem.code) == (20, code)
