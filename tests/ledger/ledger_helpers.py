@@ -143,6 +143,12 @@ class CuttingProxy:
         self._socket.close()
         self._cut()
 
+    def cut_now(self) -> None:
+        """The link goes down at once (the ship's computer lost power with it)."""
+        with self._lock:
+            self.down = True
+        self._cut()
+
     def _cut(self) -> None:
         import socket
 

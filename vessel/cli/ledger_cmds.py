@@ -465,7 +465,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_receive(args: argparse.Namespace) -> int:
     host, sep, port_text = args.listen.rpartition(":")
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
         raise Refused("ledger_link.bad_listen", listen=args.listen)
     try:
         receipt_key = keys.load_signing_key(args.key, ledger_link.passphrase(), role="receipt")
