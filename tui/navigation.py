@@ -20,7 +20,7 @@ from tui.screens.desk import DeskScreen
 from tui.screens.login import LoginScreen
 from tui.screens.registration import RegistrationScreen
 from tui.widgets.modals import PickModal
-from vessel import tickets
+from vessel import operators, tickets
 from vessel.i18n import language, t
 from vessel.operators import Actor
 from vessel.ship import Ship
@@ -86,9 +86,13 @@ def desks_for(ship: Ship, actor: Actor) -> list[tickets.Desk]:
     return sorted(allowed, key=lambda d: (order.index(d.station) if d.station in order else len(order), d.number))
 
 
-def desk_label(ship: Ship, desk: tickets.Desk) -> str:
+def desk_label(ship: Ship, desk: tickets.Desk, names: dict[int, str]) -> str:
+    """A desk as offered in the chooser: its station, its state and who has it open."""
     station = ship.config.station(desk.station).name(language())
-    return t("tui.desk.choice", desk=desk.code, station=station, state=t(f"tui.desk_state.{desk.state}"))
+    label = t("tui.desk.choice", desk=desk.code, station=station, state=t(f"tui.desk_state.{desk.state}"))
+    if desk.state != "closed" and desk.operator_id in names:
+        label = t("tui.desk.choice_by", choice=label, name=names[desk.operator_id])
+    return label
 
 
 class Navigator:
@@ -181,6 +185,7 @@ class Navigator:
         mine = next((d.code for d in desks if d.operator_id == self.actor.id and d.state != "closed"), None)
         free = next((d.code for d in desks if d.state == "closed"), None)
         current = self.app.current_mode.removeprefix(DESK_PREFIX)
+        names = {o["id"]: o["name"] for o in operators.all_operators(self.ship)}
 
         def chosen(code: str | None) -> None:
             if code:
@@ -191,7 +196,7 @@ class Navigator:
         self.app.push_screen(
             PickModal(
                 t("tui.desk.choose"),
-                [(d.code, desk_label(self.ship, d)) for d in desks],
+                [(d.code, desk_label(self.ship, d, names)) for d in desks],
                 highlight=mine or (current if current in {d.code for d in desks} else free),
             ),
             chosen,

@@ -13,7 +13,8 @@ from tui.widgets.modals import ConfirmModal, FinishModal, PickModal, TextModal
 from vessel import operators, tickets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from staff_fixtures import build, notices, screen_text, settle, type_text
+pytest.register_assert_rewrite("staff_fixtures")
+from staff_fixtures import build, notices, screen_text, settle, type_text  # noqa: E402
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from tui.screens.desk import DeskScreen
@@ -15,7 +16,8 @@ from vessel import operators
 from vessel.operators import MAX_FAILED_PINS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from staff_fixtures import build, notices, screen_text, settle, sign_in, type_text
+pytest.register_assert_rewrite("staff_fixtures")
+from staff_fixtures import build, notices, screen_text, settle, sign_in, type_text  # noqa: E402
 
 
 async def test_good_login_opens_the_role_home(ship, at_stop):

@@ -18,10 +18,11 @@ from vessel import citizens, operators, ticket_print, tickets
 from vessel.config import PrinterSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from staff_fixtures import build, notices, screen_text, settle, type_text
+pytest.register_assert_rewrite("staff_fixtures")
+from staff_fixtures import build, notices, screen_text, settle, type_text  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devices"))
-from fake_printer import FakePrinter
+from fake_printer import FakePrinter  # noqa: E402
 
 
 @pytest.fixture

@@ -194,6 +194,8 @@ class RegistrationScreen(ShipScreen):
 
     def _station_prompt(self, code: str, load: waits.StationLoad | None) -> str:
         name = fmt.station_name(self.ship, code)
+        if code in self.route:  # the place this station takes in the ticket's route
+            name = f"{self.route.index(code) + 1}. {name}"
         if load is None:
             return name
         return t("tui.reg.station_choice", station=name, waiting=load.waiting, desks=load.open_desks,
@@ -214,6 +216,7 @@ class RegistrationScreen(ShipScreen):
             self.route.remove(code)
         else:
             self.route.append(code)
+        self._show_station_loads()
         self._show_route()
 
     def _show_route(self) -> None:
