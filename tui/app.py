@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState
 
 from tui.commands import BindingCommands
 from tui.localise import localise_bindings
@@ -17,7 +16,6 @@ from tui.navigation import Navigator
 from tui.refresh import ChangeWatcher
 from tui.session import Session
 from tui.themes import DEFAULT_THEME, HIGH_CONTRAST_THEME, THEMES
-from vessel.i18n import t
 
 
 class PiasApp(App[None]):
@@ -76,8 +74,3 @@ class PiasApp(App[None]):
 
     def action_toggle_contrast(self) -> None:
         self.theme = DEFAULT_THEME if self.theme == HIGH_CONTRAST_THEME else HIGH_CONTRAST_THEME
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # The one place a worker's unexpected failure is reported; refusals never get here.
-        if event.state == WorkerState.ERROR:
-            self.notify(t("tui.error.unexpected", error=str(event.worker.error)), severity="error", timeout=10)

@@ -227,3 +227,55 @@ async def test_unknown_desk_is_refused_before_the_app_starts(ship):
     with pytest.raises(NotFound):
         build(ship, desk="salud-9")
     assert operators.get(ship, "salud").station == "salud"
+
+
+async def test_high_contrast_by_key_and_by_palette(ship, at_stop):
+    app = build(ship)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "pias"
+        await pilot.press("f2")
+        assert app.theme == "pias-contraste"
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Contraste")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.theme == "pias"
+
+
+async def test_an_unexpected_failure_is_a_notice_and_the_terminal_goes_on(ship, at_stop):
+    def broken(_ship):
+        raise OSError("disco lleno")
+
+    app = build(ship)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.act("broken", broken)
+        await settle(pilot)
+        assert notices(app) == ["Error inesperado: disco lleno"]
+        await sign_in(pilot, "registro")
+        assert isinstance(app.screen, RegistrationScreen)
+
+
+def test_pias_with_no_command_opens_the_terminal_app():
+    from vessel.cli import build_parser
+    from vessel.cli.tui_cmds import cmd_display, cmd_tui
+
+    parser = build_parser()
+    assert parser.parse_args(["tui", "--desk", "salud-1", "--lang", "en"]).func is cmd_tui
+    args = parser.parse_args(["--lang", "en", "tui"])
+    assert args.lang == "en" and args.desk is None
+    assert parser.parse_args(["display"]).func is cmd_display
+    from vessel.cli import _has
+
+    assert _has("tui", parser)
+
+
+def test_pias_tui_refuses_an_unknown_desk_in_one_line(demo_home):
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "vessel.cli", "--home", str(demo_home.path), "tui", "--desk", "salud-9"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "pias: No existe la ventanilla salud-9"

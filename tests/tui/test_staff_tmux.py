@@ -82,3 +82,18 @@ def test_log_in_at_a_desk_and_call_a_ticket(ship, at_stop, demo_home):
         assert term.run("list-sessions", "-F", "#{session_name}").strip() == ""
     finally:
         term.close()
+
+
+def test_the_public_display_opens_without_a_login(ship, at_stop, demo_home):
+    called = tickets.issue(ship, operators.get(ship, "registro"), ["banco"])
+    boss = operators.get(ship, "coordinador")
+    tickets.open_desk(ship, boss, "banco-2")
+    tickets.call_next(ship, boss, "banco-2")
+    term = Terminal(f"{pias_command()} --home {demo_home.path} display")
+    try:
+        shown = term.wait_for(called.steps[0].label)
+        assert "Ingreso del operador" not in shown
+        assert "Banco de la Nación" in shown
+        term.keys("C-q")
+    finally:
+        term.close()

@@ -16,11 +16,13 @@ from typing import Any
 from textual import on, work
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
 from tui.localise import localise_bindings
 from tui.messages import ActionDone, ActionRefused, DataChanged
 from tui.session import Session
 from vessel.errors import Refused
+from vessel.i18n import t
 from vessel.operators import Actor
 from vessel.ship import Ship
 
@@ -85,6 +87,12 @@ class ShipScreen(Screen):
         event.stop()
         self.refresh_data()
         self.after_action(event.action, event.result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The one place a worker's unexpected failure is reported (refusals never get here);
+        # the state messages do not bubble, so each screen hears of its own workers.
+        if event.state == WorkerState.ERROR:
+            self.notify(t("tui.error.unexpected", error=str(event.worker.error)), severity="error", timeout=10)
 
     def after_action(self, action: str, result: Any) -> None:
         """Hook: a domain action succeeded (the screen was already refreshed)."""

@@ -28,6 +28,8 @@ from vessel.operators import Actor
 from vessel.ship import Ship
 from vessel.tickets import Desk, Step
 
+TICK_SECONDS = 30.0
+
 
 class DeskScreen(ShipScreen):
     AUTO_FOCUS = "#waiting"
@@ -80,6 +82,10 @@ class DeskScreen(ShipScreen):
                 yield Static(id="current-route")
                 yield Static(id="other-desks")
         yield KeyFooter()
+
+    def on_mount(self) -> None:
+        # Waiting times grow while nobody presses a key anywhere: re-read now and then too.
+        self.set_interval(TICK_SECONDS, self.refresh_data, name="desk-tick")
 
     # --- reading -------------------------------------------------------------------
 
