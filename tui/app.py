@@ -7,8 +7,12 @@ in screens/; this class only wires them, the themes and the change watcher.
 
 from __future__ import annotations
 
-from textual.app import App
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
 
 from tui.commands import BindingCommands
 from tui.localise import localise_bindings
@@ -16,6 +20,7 @@ from tui.navigation import Navigator
 from tui.refresh import ChangeWatcher
 from tui.session import Session
 from tui.themes import DEFAULT_THEME, HIGH_CONTRAST_THEME, THEMES
+from vessel.i18n import t
 
 
 class PiasApp(App[None]):
@@ -71,6 +76,15 @@ class PiasApp(App[None]):
 
     def action_sign_out(self) -> None:
         self.navigator.sign_out()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Textual's own entries, in the operator's language; quitting is already a key.
+        yield SystemCommand(t("tui.palette.theme"), t("tui.palette.theme_help"), self.action_change_theme)
+        yield SystemCommand(t("tui.palette.keys"), t("tui.palette.keys_help"), self.action_show_help_panel)
+
+    def action_command_palette(self) -> None:
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=t("tui.palette.placeholder"), id="--command-palette"))
 
     def action_toggle_contrast(self) -> None:
         self.theme = DEFAULT_THEME if self.theme == HIGH_CONTRAST_THEME else HIGH_CONTRAST_THEME
