@@ -10,21 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vessel import campaign, tickets
+from vessel import campaign
 from vessel.campaign import Stop
 from vessel.clock import parse
 from vessel.config import Station
+from vessel.dashboard import ticket_range
 from vessel.ship import Ship
 
+# CROSS JOIN keeps step_history as the outer loop, read newest first by id, so the last few calls
+# cost a few rows whatever the size of the day; h.id > ? starts at the current stop's first step.
 CALL_SQL = """
 SELECT h.id AS history_id, h.at, h.desk, h.from_state, s.id AS step_id, s.station, s.state,
        t.number, st.letter, d.number AS desk_number
 FROM step_history h
-JOIN steps s ON s.id = h.step_id
-JOIN tickets t ON t.id = s.ticket_id
+CROSS JOIN steps s ON s.id = h.step_id
+CROSS JOIN tickets t ON t.id = s.ticket_id
 JOIN stations st ON st.code = s.station
 JOIN desks d ON d.code = h.desk
-WHERE h.to_state = 'called' AND t.stop_id = ?
+WHERE h.to_state = 'called' AND t.stop_id = ? AND h.id > ?
   AND (h.from_state = 'waiting' OR (h.from_state = 'called' AND h.note LIKE 'recall%'))
 """
 
@@ -94,6 +97,18 @@ def last_call_id(ship: Ship) -> int:
     return row[0] or 0
 
 
+def _first_history_id(ship: Ship, stop_id: int) -> int | None:
+    """The history row just before the stop's first ticket was issued (None: no tickets there yet)."""
+    lo, _hi = ticket_range(ship, stop_id)
+    if lo == 0:
+        return None
+    row = ship.conn.execute(
+        "SELECT min(h.id) FROM step_history h WHERE h.step_id = (SELECT min(id) FROM steps WHERE ticket_id = ?)",
+        (lo,),
+    ).fetchone()
+    return (row[0] or 1) - 1
+
+
 def calls_since(ship: Ship, after_id: int, stop_id: int | None = None) -> list[Call]:
     """Calls made after history row `after_id`, oldest first: the ones still to announce."""
     if stop_id is None:
@@ -101,7 +116,7 @@ def calls_since(ship: Ship, after_id: int, stop_id: int | None = None) -> list[C
         if stop is None:
             return []
         stop_id = stop.id
-    rows = ship.db.query(CALL_SQL + " AND h.id > ? ORDER BY h.id", [stop_id, after_id])
+    rows = ship.db.query(CALL_SQL + " ORDER BY h.id", [stop_id, after_id])
     return [_call(r) for r in rows]
 
 
@@ -125,11 +140,12 @@ def board(ship: Ship, recent: int = 6, missed: int = 12) -> Board:
                 desk=r["desk"], desk_number=r["desk_number"], state=r["state"], called_at=parse(r["called_at"]),
             )
         )
+    lo, hi = ticket_range(ship, stop.id)
     waiting = dict(
         ship.conn.execute(
-            "SELECT s.station, count(*) FROM steps s JOIN tickets t ON t.id = s.ticket_id "
-            "WHERE s.state = 'waiting' AND t.stop_id = ? GROUP BY s.station",
-            (stop.id,),
+            "SELECT s.station, count(*) FROM steps s WHERE s.state = 'waiting' AND s.ticket_id BETWEEN ? AND ? "
+            "GROUP BY s.station",
+            (lo, hi),
         ).fetchall()
     )
     stations = tuple(
@@ -137,6 +153,17 @@ def board(ship: Ship, recent: int = 6, missed: int = 12) -> Board:
         for st in ship.config.stations
         if st.code in stop.stations
     )
-    calls = [_call(r) for r in ship.db.query(CALL_SQL + " ORDER BY h.id DESC LIMIT ?", [stop.id, recent])]
-    gone = tuple(s.label for s in tickets.missed_list(ship, None, stop.id)[:missed])
+    first = _first_history_id(ship, stop.id)
+    calls = [] if first is None else [
+        _call(r) for r in ship.db.query(CALL_SQL + " ORDER BY h.id DESC LIMIT ?", [stop.id, first, recent])
+    ]
+    gone = tuple(
+        f"{r[1]}-{r[0]:03d}"
+        for r in ship.conn.execute(
+            "SELECT t.number, st.letter FROM steps s JOIN tickets t ON t.id = s.ticket_id "
+            "JOIN stations st ON st.code = s.station WHERE s.state = 'missed' AND s.ticket_id BETWEEN ? AND ? "
+            "ORDER BY s.finished_at DESC, s.id DESC LIMIT ?",
+            (lo, hi, missed),
+        )
+    )
     return Board(stop, stations, tuple(calls), gone, last)

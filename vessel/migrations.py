@@ -176,4 +176,12 @@ V1 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1]
+# Indexes for the screens that refresh whenever any terminal writes: who is at a desk now and who
+# waits (state, time); and per station and state, the latest services (for the estimated waits)
+# and, with the ticket, the day's counts read from the index alone.
+V2 = [
+    "CREATE INDEX steps_state ON steps(state, enqueued_at)",
+    "CREATE INDEX steps_done ON steps(station, state, finished_at, ticket_id)",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2]

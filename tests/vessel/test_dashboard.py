@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vessel import dashboard, operators, tickets
+from vessel import dashboard, operators, tickets, waits
 
 
 def test_counts_waits_and_desks(ship, at_stop, coordinator, clock):
@@ -24,7 +24,9 @@ def test_counts_waits_and_desks(ship, at_stop, coordinator, clock):
     assert (salud.waiting, salud.in_service, salud.served, salud.missed) == (1, 1, 1, 0)
     assert salud.wait_mean_min == 13.5  # called after 10 and after 17 minutes
     assert (salud.open_desks, salud.paused_desks, salud.desks) == (1, 1, 3)
-    assert salud.wait_low_min <= salud.wait_high_min
+    # The same estimate the registration desk gives a citizen joining the queue now.
+    load = waits.load(ship, "salud")
+    assert (salud.wait_low_min, salud.wait_high_min) == (load.wait_low_min, load.wait_high_min)
     assert d.waiting == 1 and d.served == 1 and d.overdue_total == 0
 
 
@@ -46,3 +48,21 @@ def test_overdue_tickets_longest_wait_first(ship, at_stop, coordinator, clock):
 def test_no_current_stop(ship):
     d = dashboard.summary(ship)
     assert d.stop is None and d.rows == () and d.waiting == 0
+
+
+def test_mean_waits_are_kept_for_a_while_and_read_again_on_request(ship, at_stop, coordinator, clock):
+    tickets.issue(ship, coordinator, ["banco"])
+    tickets.issue(ship, coordinator, ["banco"])
+    tickets.open_desk(ship, coordinator, "banco-1")
+    clock.advance(minutes=4)
+    tickets.call_next(ship, coordinator, "banco-1")
+    first = {r.station.code: r for r in dashboard.summary(ship).rows}["banco"]
+    assert first.wait_mean_min == 4.0
+    tickets.start(ship, coordinator, "banco-1")
+    tickets.finish(ship, coordinator, "banco-1")
+    clock.advance(minutes=8)
+    tickets.call_next(ship, coordinator, "banco-1")
+    cached = {r.station.code: r for r in dashboard.summary(ship).rows}["banco"]
+    assert cached.wait_mean_min == 4.0 and cached.in_service == 1 and cached.served == 1
+    fresh = {r.station.code: r for r in dashboard.summary(ship, fresh=True).rows}["banco"]
+    assert fresh.wait_mean_min == 8.0  # (4 + 12) / 2

@@ -83,11 +83,11 @@ class CoordinatorScreen(ShipScreen):
             self._show_table(self.last)
 
     def action_refresh(self) -> None:
-        self.refresh_data()
+        self.refresh_data(fresh=True)
 
-    def refresh_data(self) -> None:
+    def refresh_data(self, fresh: bool = False) -> None:
         self._seen_version = store.data_version(self.ship.db)
-        d = dashboard.summary(self.ship)
+        d = dashboard.summary(self.ship, fresh=fresh)
         self.last = d
         self._show_title(d)
         self._show_table(d)
