@@ -90,7 +90,7 @@ class Ledger:
         self.recipients = tuple(sorted(recipients, key=lambda r: r.name))
         self._prefix = hash_prefix(ship_id)
         self._segments: dict[tuple[str, ...], _Segment] = {}
-        self._readers: dict[str, tuple[Recipient, ...]] = {}
+        self._readers: dict[str, tuple[tuple[Recipient, ...], tuple[str, ...]]] = {}
         self._prepared = False
 
     # --- setup ---------------------------------------------------------------------
@@ -107,9 +107,14 @@ class Ledger:
             raise LedgerError("ledger_other_ship", owner=owner, ship=self.ship_id)
 
     def readers(self, kind: str) -> tuple[Recipient, ...]:
+        return self._scope(kind)[0]
+
+    def _scope(self, kind: str) -> tuple[tuple[Recipient, ...], tuple[str, ...]]:
+        """Who may read entries of this kind, and the key ids that name that group."""
         found = self._readers.get(kind)
         if found is None:
-            found = self._readers[kind] = tuple(r for r in self.recipients if r.covers(kind))
+            readers = tuple(r for r in self.recipients if r.covers(kind))
+            found = self._readers[kind] = (readers, tuple(r.key.key_id for r in readers))
         return found
 
     # --- appending -----------------------------------------------------------------
@@ -131,10 +136,10 @@ class Ledger:
         if kind.startswith(RESERVED_PREFIX):
             raise LedgerError("ledger_reserved_kind", kind=kind)
         at_text = format_time(at)
-        readers = self.readers(kind if amends is None else self._amended_kind(conn, amends))
-        segment = self._segments.get(tuple(r.key.key_id for r in readers))
+        readers, group = self._scope(kind if amends is None else self._amended_kind(conn, amends))
+        segment = self._segments.get(group)
         head, announced = self._head(conn, at_text, segment.announced_seq if segment else 0)
-        segment, head = self._segment(conn, readers, at_text, head, announced)
+        segment, head = self._segment(conn, readers, group, at_text, head, announced)
         seq = head.seq + 1
         header = header_bytes(seq, at_text, kind, segment.key.id, amends)
         body = segment.key.seal(seq, self._prefix + header, encode_payload(payload))
@@ -197,11 +202,11 @@ class Ledger:
         self,
         conn: sqlite3.Connection,
         readers: tuple[Recipient, ...],
+        group: tuple[str, ...],
         at_text: str,
         head: store.Head,
         announced_hash: bytes | None,
     ) -> tuple[_Segment, store.Head]:
-        group = tuple(r.key.key_id for r in readers)
         day = at_text[:10]
         segment = self._segments.get(group)
         if (

@@ -220,6 +220,8 @@ class ChainWalker:
         self.key_since: dict[str, int] = {}
         self.data_keys: dict[str, DataKeyAnnouncement] = {}
         self.rotations: list[tuple[int, str, str]] = []
+        # Kinds and key ids already seen to be well formed (a chain has few of each).
+        self._good: set[str] = set()
 
     def step(self, seq: int, at: str, kind: str, key_id: str, amends: int | None, body: bytes) -> bytes:
         if seq != self.next_seq:
@@ -228,10 +230,14 @@ class ChainWalker:
             raise ChainProblem(seq, "broken_link")
         if not _AT_RE.match(at):
             raise ChainProblem(seq, "bad_field", {"field": "time"})
-        if not _KIND_RE.match(kind):
-            raise ChainProblem(seq, "bad_field", {"field": "kind"})
-        if key_id and not _KEY_ID_RE.match(key_id):
-            raise ChainProblem(seq, "bad_field", {"field": "key id"})
+        if kind not in self._good:
+            if not _KIND_RE.match(kind):
+                raise ChainProblem(seq, "bad_field", {"field": "kind"})
+            self._good.add(kind)
+        if key_id and key_id not in self._good:
+            if not _KEY_ID_RE.match(key_id):
+                raise ChainProblem(seq, "bad_field", {"field": "key id"})
+            self._good.add(key_id)
         if amends is not None and not 1 <= amends < seq:
             raise ChainProblem(seq, "bad_amends", {"amends": amends})
         if kind in STRUCTURAL and (key_id or amends is not None):

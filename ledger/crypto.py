@@ -56,6 +56,9 @@ _DICTIONARY_V1 = (
 )
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 class SealError(Exception):
     """A sealed value that cannot be opened: wrong key, altered bytes or moved between contexts."""
 
@@ -116,7 +119,7 @@ class DataKey:
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
     """Canonical JSON, deflated with the preset dictionary when that is shorter; one codec byte first."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    text = _ENCODER.encode(payload).encode("utf-8")
     # A 2 KiB window and small hash tables: payloads are short, and a fresh
     # compressor with the default 32 KiB window costs more to set up than to run.
     packer = zlib.compressobj(6, zlib.DEFLATED, -11, 2, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY_V1)
@@ -127,6 +130,11 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
 
 
 def decode_payload(data: bytes, limit: int = 16 * 2**20) -> dict[str, Any]:
+    return json.loads(payload_text(data, limit))
+
+
+def payload_text(data: bytes, limit: int = 16 * 2**20) -> str:
+    """The payload's canonical JSON text, checked to be one JSON object; ValueError otherwise."""
     if not data:
         raise ValueError("empty payload")
     codec, body = data[0], data[1:]
@@ -139,7 +147,7 @@ def decode_payload(data: bytes, limit: int = 16 * 2**20) -> dict[str, Any]:
         text = body
     else:
         raise ValueError(f"unknown payload codec {codec}")
-    value = json.loads(text.decode("utf-8"))
-    if not isinstance(value, dict):
+    decoded = text.decode("utf-8")
+    if not isinstance(json.loads(decoded), dict):
         raise ValueError("a payload is a JSON object")
-    return value
+    return decoded

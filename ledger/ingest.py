@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from ledger import bundle as bundle_mod
 from ledger import central, receipts
 from ledger.bundle import Bundle, BundleProblem, Entry
 from ledger.chain import ChainProblem, ChainWalker, DataKeyAnnouncement, describe, hash_prefix, header_bytes
-from ledger.crypto import DataKey, SealError, decode_payload, unwrap
+from ledger.crypto import DataKey, SealError, payload_text, unwrap
 from ledger.files import atomic_write
 from ledger.keys import RecipientKey, SigningKey
 
@@ -140,11 +141,12 @@ class Ingester:
         events = self._open_all(b.ship, new_items, announced)
         self._check_addressed(b.ship, new_items, announced, events)
         now = self.now()
+        name = b.name
         conn.executemany(
             "INSERT INTO entries (ship_id, seq, at, kind, key_id, amends, body, hash, bundle) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (b.ship, e.seq, e.at, e.kind, e.key_id, e.amends, e.body, h, b.name)
+                (b.ship, e.seq, e.at, e.kind, e.key_id, e.amends, e.body, h, name)
                 for e, h in zip(new_items, hashes, strict=True)
             ],
         )
@@ -235,10 +237,10 @@ class Ingester:
             except SealError:
                 raise BundleProblem("undecryptable", seq=e.seq) from None
             try:
-                payload = decode_payload(plain)
-            except (ValueError, UnicodeDecodeError):
+                text = payload_text(plain)
+            except (ValueError, UnicodeDecodeError, zlib.error):
                 raise BundleProblem("bad_payload", seq=e.seq) from None
-            out.append((e, json.dumps(payload, ensure_ascii=False, sort_keys=True)))
+            out.append((e, text))
         return out
 
     def _data_key(self, ship: str, announcement: DataKeyAnnouncement) -> DataKey | None:

@@ -28,6 +28,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hpke, serialization
@@ -74,11 +75,11 @@ class PublicKey:
     algorithm: str
     raw: bytes
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return key_id_of(self.algorithm, self.raw)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return fingerprint_of(self.algorithm, self.raw)
 

@@ -73,9 +73,13 @@ def verify(
         "FROM ledger_entries ORDER BY seq"
     )
     try:
-        for seq, *raw in rows:
-            at, kind, key_id, amends, signer = _fields(seq, raw[0], raw[1], raw[2], raw[3], raw[7])
-            body, prev_hash, stored, sig = (bytes(v or b"") for v in (raw[4], raw[5], raw[6], raw[8]))
+        for seq, at_b, kind_b, key_b, amends_b, body, prev_hash, stored, signer_b, sig in rows:
+            try:
+                at, kind, key_id, signer = at_b.decode(), kind_b.decode(), key_b.decode(), signer_b.decode()
+                amends = None if amends_b is None else int(amends_b)
+            except (UnicodeDecodeError, ValueError):
+                _fields(seq, at_b, kind_b, key_b, amends_b, signer_b)
+                raise
             if prev_hash != walker.prev_hash and seq == walker.next_seq:
                 raise ChainProblem(seq, "broken_link")
             before = walker.current_key
