@@ -11,11 +11,10 @@ believable, and it does not imply a jump faster than the ship can go.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from devices.geo import KNOT_MPS, haversine_m
 from devices.nmea import EPOCHS, FIXES, Reject, Sentence, field_index
@@ -62,9 +61,12 @@ _FAA_MODES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
-    """One position: the receiver's UTC time and the host's time of reception."""
+class Fix(NamedTuple):
+    """One position: the receiver's UTC time and the host's time of reception.
+
+    A named tuple rather than a dataclass: one is built every second, for ever,
+    and a tuple is several times cheaper to make than a frozen dataclass.
+    """
 
     time: datetime
     received: datetime
@@ -99,52 +101,54 @@ VTG_TRACK, VTG_KNOTS, VTG_FAA = _I("VTG", "true_track"), _I("VTG", "spd_over_grn
 ZDA_TIME, ZDA_DAY, ZDA_MONTH, ZDA_YEAR = (_I("ZDA", n) for n in ("timestamp", "day", "month", "year"))
 
 _TIME_FIELD = {"RMC": RMC_TIME, "GGA": GGA_TIME, "GNS": GNS_TIME, "GLL": GLL_TIME, "ZDA": ZDA_TIME}
-_TIME_RE = re.compile(r"(\d\d)(\d\d)(\d\d)(?:\.(\d{1,6}))?")
-_NUMBER_RE = re.compile(r"\d+(?:\.\d*)?")
-_DATE_RE = re.compile(r"(\d\d)(\d\d)(\d\d)")
+_POSITION_KINDS = ("RMC", "GGA", "GNS", "GLL")
 
 
 def parse_time(text: str) -> tuple[int, int, int, int] | None:
-    """'hhmmss[.fff]' -> (h, m, s, microseconds); None if unreadable. Second 60 (leap) is allowed."""
-    m = _TIME_RE.fullmatch(text)
-    if m is None:
+    """'hhmmss[.ffffff]' -> (h, m, s, microseconds); None if unreadable. Second 60 (leap) is allowed."""
+    n = len(text)
+    if n < 6 or not text[:6].isdigit():
         return None
-    h, mi, s = int(m[1]), int(m[2]), int(m[3])
-    if h > 23 or mi > 59 or s > 60:
+    us = 0
+    if n > 6:
+        frac = text[7:]
+        if text[6] != "." or len(frac) > 6 or (frac and not frac.isdigit()):
+            return None
+        if frac:
+            us = int(frac) * 10 ** (6 - len(frac))
+    h, mi, sec = int(text[0:2]), int(text[2:4]), int(text[4:6])
+    if h > 23 or mi > 59 or sec > 60:
         return None
-    frac = m[4] or ""
-    return h, mi, s, int(frac.ljust(6, "0")) if frac else 0
+    return h, mi, sec, us
+
+
+def _is_decimal(text: str) -> bool:
+    """Digits with at most one dot (the text is ASCII: the framer let nothing else through)."""
+    return text.replace(".", "", 1).isdigit()
+
+
+_SIGNS = ({"N": 1.0, "S": -1.0}, {"E": 1.0, "W": -1.0})
 
 
 def parse_coordinate(value: str, hemisphere: str, degree_digits: int) -> float | None:
     """NMEA 'ddmm.mmmm' / 'dddmm.mmmm' plus N/S/E/W -> signed degrees; None if unreadable or out of range."""
-    if not _NUMBER_RE.fullmatch(value) or len(value.partition(".")[0]) > degree_digits + 2:
+    sign = _SIGNS[degree_digits == 3].get(hemisphere)
+    if sign is None or not value.replace(".", "", 1).isdigit():
         return None
-    raw = float(value)
-    degrees = int(raw // 100)
-    minutes = raw - degrees * 100
+    dot = value.find(".")
+    if (len(value) if dot < 0 else dot) > degree_digits + 2:
+        return None
+    degrees, minutes = divmod(float(value), 100.0)
     if minutes >= 60.0:
         return None
     result = degrees + minutes / 60.0
-    if degree_digits == 2:
-        if hemisphere == "S":
-            result = -result
-        elif hemisphere != "N":
-            return None
-        limit = 90.0
-    else:
-        if hemisphere == "W":
-            result = -result
-        elif hemisphere != "E":
-            return None
-        limit = 180.0
-    return result if -limit <= result <= limit else None
+    if result > (90.0 if degree_digits == 2 else 180.0):
+        return None
+    return sign * result
 
 
 def _number(text: str) -> float | None:
-    if not text or not _NUMBER_RE.fullmatch(text):
-        return None
-    return float(text)
+    return float(text) if text and _is_decimal(text) else None
 
 
 def _count(text: str) -> int | None:
@@ -158,18 +162,17 @@ def _dop(text: str) -> float | None:
 
 def parse_ddmmyy(text: str) -> date | None:
     """RMC date 'ddmmyy'; two-digit years pivot at 80 (1980-2079), as receivers of that era intend."""
-    m = _DATE_RE.fullmatch(text)
-    if m is None:
+    if len(text) != 6 or not text.isdigit():
         return None
-    yy = int(m[3])
+    yy = int(text[4:6])
     try:
-        return date(2000 + yy if yy < 80 else 1900 + yy, int(m[2]), int(m[1]))
+        return date(2000 + yy if yy < 80 else 1900 + yy, int(text[2:4]), int(text[0:2]))
     except ValueError:
         return None
 
 
 def _zda_date(s: Sentence) -> date | None:
-    f = s.fields
+    f = s.data
     if not (f[ZDA_DAY].isdigit() and f[ZDA_MONTH].isdigit() and f[ZDA_YEAR].isdigit()):
         return None
     if len(f[ZDA_YEAR]) != 4:
@@ -181,32 +184,33 @@ def _zda_date(s: Sentence) -> date | None:
 
 
 class Epoch:
-    """The sentences of one receiver second, as they arrive."""
+    """The sentences of one receiver second, as they arrive, by kind (GSAs in a list: one per constellation)."""
 
-    __slots__ = ("gga", "gll", "gns", "gsas", "key", "received", "rmc", "tod", "vtg", "zda")
+    __slots__ = ("by_kind", "gsas", "key", "received", "text", "tod")
 
-    def __init__(self, key: int | None, tod: tuple[int, int, int, int] | None, received: datetime) -> None:
+    def __init__(
+        self, text: str | None, key: int | None, tod: tuple[int, int, int, int] | None, received: datetime
+    ) -> None:
+        self.text = text
         self.key = key
         self.tod = tod
         self.received = received
-        self.rmc: Sentence | None = None
-        self.gga: Sentence | None = None
-        self.gns: Sentence | None = None
-        self.gll: Sentence | None = None
-        self.zda: Sentence | None = None
-        self.vtg: Sentence | None = None
+        self.by_kind: dict[str, Sentence] = {}
         self.gsas: list[Sentence] = []
 
     def put(self, s: Sentence) -> None:
-        kind = s.kind
+        kind = s.sentence_type
         if kind == "GSA":
             self.gsas.append(s)
             return
-        slot = kind.lower()
-        old = getattr(self, slot)
+        old = self.by_kind.get(kind)
         # Several constellations may each send one; the combined (GN) one wins.
         if old is None or (s.talker == "GN" and old.talker != "GN"):
-            setattr(self, slot, s)
+            self.by_kind[kind] = s
+
+    @property
+    def has_position_sentence(self) -> bool:
+        return any(k in self.by_kind for k in _POSITION_KINDS)
 
 
 class FixAssembler:
@@ -231,12 +235,12 @@ class FixAssembler:
         self.not_before = not_before
         self.repair_dates = repair_dates
         self._epoch: Epoch | None = None
-        self._last_date: date | None = None
-        self._last_tod: tuple[int, int, int, int] | None = None
         self._anchor: Fix | None = None
         self._challenger: Fix | None = None
         self._challenges = 0
         self._lost = False
+        self._date_text = ""
+        self._date: date | None = None
 
     @property
     def has_open_epoch(self) -> bool:
@@ -244,29 +248,32 @@ class FixAssembler:
 
     def add(self, s: Sentence, received: datetime) -> Fix | None:
         """Take one sentence; return the fix of the previous second when this one starts a new second."""
-        field = _TIME_FIELD.get(s.kind)
+        field = _TIME_FIELD.get(s.sentence_type)
         epoch = self._epoch
         if field is None:  # GSA, VTG: no time of their own, they belong to the second in progress
             if epoch is None:
-                epoch = self._epoch = Epoch(None, None, received)
+                epoch = self._epoch = Epoch(None, None, None, received)
             epoch.put(s)
             return None
-        text = s.fields[field]
+        text = s.data[field]
+        if epoch is not None and text == epoch.text:
+            epoch.put(s)  # the same second, written the same way: nothing to parse
+            return None
         tod = parse_time(text) if text else None
         if tod is None:
             # No usable time: judged on its own, never mixed into a timed second.
             done = self.flush()
-            lone = Epoch(None, None, received)
+            lone = Epoch(None, None, None, received)
             lone.put(s)
             self._finish(lone)
             return done
         key = ((tod[0] * 60 + tod[1]) * 60 + tod[2]) * 1_000_000 + tod[3]
         if epoch is not None and epoch.key is None:
             # Only untimed sentences so far: they open this second.
-            epoch.key, epoch.tod = key, tod
+            epoch.text, epoch.key, epoch.tod = text, key, tod
         elif epoch is None or epoch.key != key:
             done = self.flush()
-            epoch = self._epoch = Epoch(key, tod, received)
+            epoch = self._epoch = Epoch(text, key, tod, received)
             epoch.put(s)
             return done
         epoch.put(s)
@@ -284,16 +291,16 @@ class FixAssembler:
         counts = self.counts
         counts[EPOCHS] += 1
         result = self.evaluate(epoch)
-        if isinstance(result, Fix):
+        if type(result) is Fix:
             reason = self.plausible(result)
             if reason is None:
                 counts[FIXES] += 1
                 if self._lost:
                     self._lost = False
-                    result = replace(result, after_loss=True)
+                    result = result._replace(after_loss=True)
                 return result
             result = reason
-        elif result in _LOSSES and (epoch.rmc or epoch.gga or epoch.gns or epoch.gll):
+        elif result in _LOSSES and epoch.has_position_sentence:
             self._lost = True
         counts[result] += 1
         return None
@@ -301,68 +308,75 @@ class FixAssembler:
     # -- what one second says --------------------------------------------------------
 
     def evaluate(self, e: Epoch) -> Fix | Reject:
-        rmc, gga, gns, gll, vtg = e.rmc, e.gga, e.gns, e.gll, e.vtg
+        d = e.by_kind
+        rmc, gga, gns, gll, vtg = d.get("RMC"), d.get("GGA"), d.get("GNS"), d.get("GLL"), d.get("VTG")
         if rmc is None and gga is None and gns is None and gll is None:
             return Reject.NO_POSITION
-        faa = ""
-        if rmc is not None and len(rmc.fields) > RMC_FAA:
-            faa = rmc.fields[RMC_FAA]
-        gll_faa = gll.fields[GLL_FAA] if gll is not None and len(gll.fields) > GLL_FAA else ""
-        vtg_faa = vtg.fields[VTG_FAA] if vtg is not None and len(vtg.fields) > VTG_FAA else ""
-        quality = gga.fields[GGA_QUAL] if gga is not None else ""
-        gns_mode = gns.fields[GNS_MODE] if gns is not None else ""
+        rd = rmc.data if rmc is not None else None
+        faa = rd[RMC_FAA] if rd is not None and len(rd) > RMC_FAA else ""
+        gll_faa = gll.data[GLL_FAA] if gll is not None and len(gll.data) > GLL_FAA else ""
+        vtg_faa = vtg.data[VTG_FAA] if vtg is not None and len(vtg.data) > VTG_FAA else ""
+        quality = gga.data[GGA_QUAL] if gga is not None else ""
+        gns_mode = gns.data[GNS_MODE] if gns is not None else ""
         if quality == "8" or "S" in (faa, gll_faa, vtg_faa) or (gns_mode and "S" in gns_mode):
             return Reject.SIMULATED
         if (
-            (rmc is not None and rmc.fields[RMC_STATUS] != "A")
+            (rd is not None and rd[RMC_STATUS] != "A")
             or quality == "0"
-            or (gll is not None and gll.fields[GLL_STATUS] != "A")
+            or (gll is not None and gll.data[GLL_STATUS] != "A")
             or "N" in (faa, gll_faa)
             or (gns_mode and gns_mode.strip("N") == "")
         ):
             return Reject.VOID
         # A positive word from at least one sentence, not mere silence.
-        if rmc is not None:
-            f, lat_i, ns_i, lon_i, ew_i = rmc.fields, RMC_LAT, RMC_LAT_DIR, RMC_LON, RMC_LON_DIR
+        if rd is not None:
+            lat_t, ns, lon_t, ew = rd[RMC_LAT], rd[RMC_LAT_DIR], rd[RMC_LON], rd[RMC_LON_DIR]
         elif gga is not None and quality in _GGA_MODES:
-            f, lat_i, ns_i, lon_i, ew_i = gga.fields, GGA_LAT, GGA_LAT_DIR, GGA_LON, GGA_LON_DIR
+            f = gga.data
+            lat_t, ns, lon_t, ew = f[GGA_LAT], f[GGA_LAT_DIR], f[GGA_LON], f[GGA_LON_DIR]
         elif gns is not None and gns_mode:
-            f, lat_i, ns_i, lon_i, ew_i = gns.fields, GNS_LAT, GNS_LAT_DIR, GNS_LON, GNS_LON_DIR
+            f = gns.data
+            lat_t, ns, lon_t, ew = f[GNS_LAT], f[GNS_LAT_DIR], f[GNS_LON], f[GNS_LON_DIR]
         elif gll is not None:
-            f, lat_i, ns_i, lon_i, ew_i = gll.fields, GLL_LAT, GLL_LAT_DIR, GLL_LON, GLL_LON_DIR
+            f = gll.data
+            lat_t, ns, lon_t, ew = f[GLL_LAT], f[GLL_LAT_DIR], f[GLL_LON], f[GLL_LON_DIR]
         else:
             return Reject.VOID
-        if not f[lat_i] or not f[lon_i]:
+        if not lat_t or not lon_t:
             return Reject.NO_POSITION
-        lat = parse_coordinate(f[lat_i], f[ns_i], 2)
-        lon = parse_coordinate(f[lon_i], f[ew_i], 3)
+        lat = parse_coordinate(lat_t, ns, 2)
+        lon = parse_coordinate(lon_t, ew, 3)
         if lat is None or lon is None:
             return Reject.BAD_COORDINATES
-        if abs(lat) < 1e-3 and abs(lon) < 1e-3:
+        if -1e-3 < lat < 1e-3 and -1e-3 < lon < 1e-3:
             return Reject.NULL_ISLAND
-        when = self._when(e, rmc)
-        if not isinstance(when, datetime):
+        when = self._when(e, rd)
+        if type(when) is not datetime:
             return when
 
-        mode = self._mode(e, quality, faa or gll_faa or vtg_faa or (gns_mode[:1] if gns_mode else ""))
+        mode = self._mode(e, quality, faa or gll_faa or vtg_faa or gns_mode[:1])
         sats = hdop = None
         if gga is not None:
-            sats, hdop = _count(gga.fields[GGA_SATS]), _dop(gga.fields[GGA_HDOP])
+            f = gga.data
+            sats, hdop = _count(f[GGA_SATS]), _dop(f[GGA_HDOP])
         if gns is not None:
-            sats = sats if sats is not None else _count(gns.fields[GNS_SATS])
-            hdop = hdop if hdop is not None else _dop(gns.fields[GNS_HDOP])
-        if e.gsas:
+            f = gns.data
+            sats = sats if sats is not None else _count(f[GNS_SATS])
+            hdop = hdop if hdop is not None else _dop(f[GNS_HDOP])
+        gsas = e.gsas
+        if gsas and (sats is None or hdop is None):
             if sats is None:
-                used = sum(1 for g in e.gsas for i in GSA_SATS if i < len(g.fields) and g.fields[i])
+                used = sum(1 for g in gsas for i in GSA_SATS if i < len(g.data) and g.data[i])
                 sats = used or None
             if hdop is None:
-                hdop = _dop(e.gsas[0].fields[GSA_HDOP])
+                hdop = _dop(gsas[0].data[GSA_HDOP])
         speed = course = None
-        if rmc is not None:
-            speed, course = _number(rmc.fields[RMC_SPEED]), _number(rmc.fields[RMC_COURSE])
-        if vtg is not None:
-            speed = speed if speed is not None else _number(vtg.fields[VTG_KNOTS])
-            course = course if course is not None else _number(vtg.fields[VTG_TRACK])
+        if rd is not None:
+            speed, course = _number(rd[RMC_SPEED]), _number(rd[RMC_COURSE])
+        if vtg is not None and (speed is None or course is None):
+            f = vtg.data
+            speed = speed if speed is not None else _number(f[VTG_KNOTS])
+            course = course if course is not None else _number(f[VTG_TRACK])
         if speed is not None and speed > 1000.0:
             speed = None
         if course is not None:
@@ -378,34 +392,41 @@ class FixAssembler:
             mode = None
         if mode is not None:
             return mode
-        fix_types = [g.fields[GSA_FIX] for g in e.gsas]
+        fix_types = [g.data[GSA_FIX] for g in e.gsas]
         if "3" in fix_types:
             return Mode.FIX_3D
         if "2" in fix_types:
             return Mode.FIX_2D
         alt = ""
-        if e.gga is not None:
-            alt = e.gga.fields[GGA_ALT]
-        elif e.gns is not None and len(e.gns.fields) > GNS_ALT:
-            alt = e.gns.fields[GNS_ALT]
+        gga, gns = e.by_kind.get("GGA"), e.by_kind.get("GNS")
+        if gga is not None:
+            alt = gga.data[GGA_ALT]
+        elif gns is not None and len(gns.data) > GNS_ALT:
+            alt = gns.data[GNS_ALT]
         return Mode.FIX_3D if alt else Mode.FIX_2D
 
-    def _when(self, e: Epoch, rmc: Sentence | None) -> datetime | Reject:
+    def _when(self, e: Epoch, rd: list[str] | None) -> datetime | Reject:
         tod = e.tod
         if tod is None:
             return Reject.BAD_TIME
         day: date | None = None
-        if rmc is not None and rmc.fields[RMC_DATE]:
-            day = parse_ddmmyy(rmc.fields[RMC_DATE])
+        if rd is not None and rd[RMC_DATE]:
+            text = rd[RMC_DATE]
+            if text == self._date_text:  # the same day as the last second: most seconds
+                day = self._date
+            else:
+                day = parse_ddmmyy(text)
+                if day is None:
+                    return Reject.BAD_DATE
+                self._date_text, self._date = text, day
+        elif "ZDA" in e.by_kind:
+            day = _zda_date(e.by_kind["ZDA"])
             if day is None:
                 return Reject.BAD_DATE
-        elif e.zda is not None:
-            day = _zda_date(e.zda)
-            if day is None:
-                return Reject.BAD_DATE
-        elif self._last_date is not None and self._last_tod is not None:
-            day = self._last_date
-            if tod < self._last_tod and self._last_tod[0] >= 12 > tod[0]:
+        elif self._anchor is not None:
+            last = self._anchor.time
+            day = last.date()
+            if tod[0] < 12 <= last.hour and tod < (last.hour, last.minute, last.second, last.microsecond):
                 day += timedelta(days=1)  # past midnight since the last dated fix
         else:
             return Reject.NO_DATE
@@ -436,7 +457,10 @@ class FixAssembler:
         anchor = self._anchor
         reason = None if anchor is None else self._follows(anchor, fix)
         if reason is None:
-            self._accept(fix)
+            self._anchor = fix
+            if self._challenger is not None:
+                self._challenger = None
+                self._challenges = 0
             return None
         # A run of fixes that agree with each other overrules a lonely anchor.
         challenger = self._challenger
@@ -463,6 +487,4 @@ class FixAssembler:
         self._anchor = fix
         self._challenger = None
         self._challenges = 0
-        self._last_date = fix.time.date()
-        self._last_tod = (fix.time.hour, fix.time.minute, fix.time.second, fix.time.microsecond)
 

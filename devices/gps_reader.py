@@ -13,14 +13,18 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
 import serial
 
 from devices.fix import DEFAULT_NOT_BEFORE, Fix, FixAssembler, Mode
-from devices.nmea import DECODED, IGNORED, Framer, Sentence, decode, new_counts
+from devices.nmea import DECODED, IGNORED, Framer, Reject, decode, new_counts
+
+DECODED_CACHE = 256  # distinct repeated lines remembered (a receiver has a few dozen)
+_TIMED = frozenset({b"RMC", b"GGA", b"GNS", b"GLL", b"ZDA"})
+_MISSING = object()
 
 # The rates receivers use, in gpsd's hunting order.
 BAUD_RATES = (4800, 9600, 19200, 38400, 57600, 115200)
@@ -55,7 +59,13 @@ class Status:
 
 
 class Pipeline:
-    """Bytes in, fixes out: framing, checksums, decoding, merging and plausibility, all counted."""
+    """Bytes in, fixes out: framing, checksums, decoding, merging and plausibility, all counted.
+
+    Receivers repeat many sentences word for word every second (GSA while the
+    same satellites are in use, GSV, VTG at a steady speed, proprietary
+    status lines); their decoding is remembered, keyed by the exact bytes, so
+    each is checked and decoded once. Every line is still counted.
+    """
 
     def __init__(
         self,
@@ -63,9 +73,12 @@ class Pipeline:
         max_speed_knots: float = 35.0,
         not_before: date = DEFAULT_NOT_BEFORE,
         repair_dates: bool = True,
+        remember_lines: int = DECODED_CACHE,
     ) -> None:
+        self.remember_lines = remember_lines
         self.counts = new_counts()
         self.framer = Framer(self.counts)
+        self._decoded: dict[bytes, object] = {}
         self.assembler = FixAssembler(
             self.counts, max_speed_knots=max_speed_knots, not_before=not_before, repair_dates=repair_dates
         )
@@ -74,17 +87,27 @@ class Pipeline:
         fixes: list[Fix] = []
         counts = self.counts
         add = self.assembler.add
+        cache = self._decoded
+        decoded = ignored = 0
         for line in self.framer.feed(data):
-            s = decode(line)
-            if type(s) is Sentence:
-                counts[DECODED] += 1
+            s = cache.get(line, _MISSING)
+            if s is _MISSING:
+                s = decode(line)
+                if line[3:6] not in _TIMED:  # a timestamped sentence never comes twice
+                    if len(cache) >= self.remember_lines:
+                        cache.clear()
+                    cache[line] = s
+            if s is None:
+                ignored += 1
+            elif type(s) is Reject:
+                counts[s] += 1
+            else:
+                decoded += 1
                 fix = add(s, received)
                 if fix is not None:
                     fixes.append(fix)
-            elif s is None:
-                counts[IGNORED] += 1
-            else:
-                counts[s] += 1
+        counts[DECODED] += decoded
+        counts[IGNORED] += ignored
         return fixes
 
     def flush(self) -> list[Fix]:
@@ -271,7 +294,7 @@ class GpsReader:
             now = self.monotonic()
             gap = self._last_fix_at is not None and now - self._last_fix_at > self.stale_seconds
             if (gap or self._reopened) and self._last_fix is not None and not fix.after_loss:
-                fix = replace(fix, after_loss=True)
+                fix = fix._replace(after_loss=True)
             self._reopened = False
             self._last_fix = fix
             self._last_fix_at = now

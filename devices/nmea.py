@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce
 
@@ -38,6 +37,7 @@ DECODED_KINDS = frozenset({"RMC", "GGA", "GSA", "VTG", "GNS", "GLL", "ZDA"})
 MIN_FIELDS = {"RMC": 9, "GGA": 9, "GSA": 16, "VTG": 5, "GNS": 8, "GLL": 6, "ZDA": 4}
 
 _PRINTABLE = bytes(range(0x20, 0x7F))
+_PRINTABLE_CR = _PRINTABLE + b"\r"
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _STARTS = (ord("$"), ord("!"))
 
@@ -95,6 +95,26 @@ def checksum(body: bytes | str) -> int:
     return reduce(operator.xor, data, 0)
 
 
+_M512 = (1 << 512) - 1
+_M128 = (1 << 128) - 1
+
+
+def _xor_bytes(data: bytes) -> int:
+    """The same XOR, folded as one big integer: twice as fast as byte by byte, for lines up to 256 bytes."""
+    x = int.from_bytes(data, "little")
+    if len(data) > 64:
+        if len(data) > 128:
+            x ^= x >> 1024
+        x = (x >> 512) ^ (x & _M512)
+    x ^= x >> 256
+    x = (x >> 128) ^ (x & _M128)
+    x ^= x >> 64
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    return x & 0xFF
+
+
 def with_checksum(body: str) -> str:
     """A full sentence from its body (without '$'): '$' + body + '*HH'."""
     return f"${body}*{checksum(body):02X}"
@@ -123,8 +143,8 @@ class Framer:
     def feed(self, data: bytes) -> list[bytes]:
         counts = self.counts
         counts[BYTES] += len(data)
-        if b"\r" in data:
-            data = data.replace(b"\r", b"\n")
+        if b"\r" in data and b"\r\n" not in data:
+            data = data.replace(b"\r", b"\n")  # CR alone ends lines (or a CRLF split between reads)
         buf = self._pending + data if self._pending else data
         lines = buf.split(b"\n")
         tail = lines.pop()
@@ -132,22 +152,35 @@ class Framer:
             tail = self._trim_tail(tail)
         self._pending = tail
         out: list[bytes] = []
-        limit = self.max_line
+        append = out.append
+        limit = self.max_line + 1
+        clean = 0
         for line in lines:
             if not line:
                 continue
-            # Fast path: one clean sentence on its own line.
+            # Fast path: one clean sentence on its own line, ended by CRLF or LF.
             if (
-                line[0] in _STARTS
+                line[0] == 36
                 and len(line) <= limit
                 and line.find(b"$", 1) < 0
-                and line.find(b"!", 1) < 0
-                and not line.translate(None, _PRINTABLE)
+                and line.find(b"!") < 0
+                and not line.translate(None, _PRINTABLE_CR)
+                and line.find(b"\r", 0, -1) < 0
             ):
-                counts[LINES] += 1
-                out.append(line)
+                if line[-1] == 13:
+                    line = line[:-1]
+                    if not line:
+                        continue
+                elif len(line) == limit:
+                    self._split(line, out)
+                    continue
+                clean += 1
+                append(line)
             else:
-                self._split(line, out)
+                for part in line.split(b"\r"):
+                    if part:
+                        self._split(part, out)
+        counts[LINES] += clean
         return out
 
     def _split(self, line: bytes, out: list[bytes]) -> None:
@@ -195,30 +228,31 @@ def _has_checksum(piece: bytes) -> bool:
     return len(piece) >= 4 and piece[-3] == 42 and piece[-2] in _HEX and piece[-1] in _HEX
 
 
-@dataclass(slots=True)
-class Sentence:
-    """One verified sentence: its kind (RMC...), talker (GP, GN...) and raw text fields."""
+# A decoded sentence is pynmea2's own object: `.talker` ("GN"), `.sentence_type`
+# ("RMC") and `.data`, the raw text fields. Only those are used, never its properties.
+Sentence = pynmea2.TalkerSentence
 
-    kind: str
-    talker: str
-    fields: list[str]
-    message: pynmea2.NMEASentence
 
-    def get(self, name: str) -> str:
-        """A raw field by pynmea2's name for it; '' when the sentence is shorter."""
-        idx = type(self.message).name_to_idx[name]
-        return self.fields[idx] if idx < len(self.fields) else ""
+def raw_field(s: Sentence, name: str) -> str:
+    """A raw text field by pynmea2's name for it; '' when the sentence is shorter."""
+    idx = type(s).name_to_idx[name]
+    return s.data[idx] if idx < len(s.data) else ""
+
+
+# '7D' -> 0x7D for every pair of hex digits, either case: one lookup checks and converts.
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+_HEX_PAIRS = {f"{a}{b}".encode(): int(f"{a}{b}", 16) for a in _HEX_DIGITS for b in _HEX_DIGITS}
 
 
 def verify(line: bytes) -> str | Reject:
     """The sentence body (without '$'/'!' and '*HH') if the checksum is right, else why not."""
-    n = len(line)
-    if n < 4 or line[-3] != 42:  # '*'
+    if len(line) < 4 or line[-3] != 42:  # '*'
         return Reject.BAD_CHECKSUM if b"*" in line else Reject.NO_CHECKSUM
-    if line[-2] not in _HEX or line[-1] not in _HEX:
+    given = _HEX_PAIRS.get(line[-2:])
+    if given is None:
         return Reject.BAD_CHECKSUM
     body = line[1:-3]
-    if reduce(operator.xor, body, 0) != int(line[-2:], 16):
+    if _xor_bytes(body) != given:
         return Reject.BAD_CHECKSUM
     return body.decode("ascii")
 
@@ -229,24 +263,23 @@ def decode(line: bytes) -> Sentence | Reject | None:
     if type(body) is not str:
         return body  # a Reject
     comma = body.find(",")
-    address = body if comma < 0 else body[:comma]
+    kind = body[2:comma]
     # '!' sentences (AIS and the like) and proprietary '$P...' ones never carry our fix.
-    if line[0] != 36 or len(address) != 5 or address[2:] not in DECODED_KINDS or address[0] == "P":
+    if comma != 5 or kind not in DECODED_KINDS or line[0] != 36 or body[0] == "P":
+        address = body if comma < 0 else body[:comma]
         if not address or not address.isalnum():
             return Reject.MALFORMED
         return None
-    if not address[:2].isalpha():
+    if not body[:2].isalpha():
         return Reject.MALFORMED
     try:
-        # Without the checksum: it was verified above, pynmea2 need not do it again.
-        message = pynmea2.parse("$" + body)
+        # The body alone: the checksum was verified above, pynmea2 need not do it again.
+        message = pynmea2.parse(body)
     except pynmea2.ParseError:
         return Reject.MALFORMED
-    kind = address[2:]
-    fields = message.data
-    if len(fields) < MIN_FIELDS[kind]:
+    if len(message.data) < MIN_FIELDS[kind]:
         return Reject.SHORT
-    return Sentence(kind, address[:2], fields, message)
+    return message
 
 
 def field_index(kind: str, name: str) -> int:

@@ -19,6 +19,7 @@ from devices.nmea import (
     checksum,
     decode,
     new_counts,
+    raw_field,
     verify,
     with_checksum,
 )
@@ -137,9 +138,9 @@ def test_reset_counts_the_partial_line() -> None:
 def test_any_talker_is_decoded(talker: str) -> None:
     s = decode(with_checksum(f"{talker}RMC,030719.000,A,3747.0873,S,17518.8938,E,0.69,181.39,311214,,,A").encode())
     assert isinstance(s, Sentence)
-    assert (s.kind, s.talker) == ("RMC", talker)
-    assert s.get("status") == "A" and s.get("lat") == "3747.0873"
-    assert s.get("nav_status") == ""  # missing trailing field: empty, not an error
+    assert (s.sentence_type, s.talker) == ("RMC", talker)
+    assert raw_field(s, "status") == "A" and raw_field(s, "lat") == "3747.0873"
+    assert raw_field(s, "nav_status") == ""  # missing trailing field: empty, not an error
 
 
 @pytest.mark.parametrize(
