@@ -279,6 +279,7 @@ class LedgerReportsScreen(ShipScreen):
         if event.action == "verify":
             self.query_one("#ledger-verify", Static).update(event.message)
         elif event.action == "offload":
+            self.query_one("#ledger-progress", ProgressBar).update(total=1, progress=0)
             self.query_one("#ledger-progress-text", Static).update(event.message)
 
     # --- export ---------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+"""The public display and the coordinator's screens in the real `pias` command, in tmux, keys only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import screen_host
+from screen_host import DAY_END, run_other
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed: the terminal smoke test needs it"),
+]
+
+demo_day_template = screen_host.demo_day_template
+day_home = screen_host.day_home
+
+
+def pias_command() -> str:
+    script = Path(sys.executable).with_name("pias")
+    return str(script) if script.exists() else f"{sys.executable} -m vessel.cli"
+
+
+class Tmux:
+    """A detached tmux session on a private server, 80x24 unless told otherwise."""
+
+    def __init__(self, command: str, width: int = 80, height: int = 24) -> None:
+        self.server = f"pias-screens-{os.getpid()}-{time.monotonic_ns()}"
+        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.server, *args], capture_output=True, text=True, timeout=10).stdout
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.run("send-keys", "-t", "t", key)
+            time.sleep(0.2)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
+
+    def wait_for(self, text: str, seconds: float = 20) -> str:
+        deadline = time.monotonic() + seconds
+        while True:
+            shown = self.screen()
+            if text in shown or time.monotonic() > deadline:
+                assert text in shown, f"{text!r} never appeared; the screen shows:\n{shown}"
+                return shown
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        self.run("kill-server")
+
+
+def test_public_display_shows_a_call_made_at_a_desk(day_home):
+    term = Tmux(f"{pias_command()} --home {day_home.path} display")
+    try:
+        shown = term.wait_for("PIAS Río Napo · Mazán")
+        assert "Últimos llamados" in shown and "Turnos perdidos" in shown
+        run_other(day_home, DAY_END, "registro", "issue", "salud")
+        run_other(day_home, DAY_END, "salud", "call", "salud-2")
+        shown = term.wait_for("S-151 → v2 · Salud", 10)
+        assert "Pase a ventanilla 2" in shown
+    finally:
+        term.close()
+
+
+def test_coordinator_goes_through_dashboard_bridge_and_ledger_with_keys(day_home):
+    term = Tmux(f"{pias_command()} --home {day_home.path} tui")
+    try:
+        term.wait_for("Ingreso del operador")
+        term.keys("coordinador", "Enter", "1234", "Enter")
+        shown = term.wait_for("219 atendidos")
+        assert "Más de 90 min esperando" in shown
+        term.keys("F8")
+        term.wait_for("Puente · PIAS Río Napo · Mazán")
+        term.keys("d")
+        term.wait_for("¿Registrar la salida de Mazán")
+        term.keys("n")
+        term.wait_for("◀ aquí")
+        term.keys("b")
+        term.wait_for("AVISO A LA COMUNIDAD")
+        term.keys("Escape", "F9")
+        term.wait_for("Libro de registro e informes")
+        term.keys("]")
+        term.wait_for("toda la campaña")
+        term.keys("C-q")
+        deadline = time.monotonic() + 10
+        while "t" in term.run("list-sessions", "-F", "#{session_name}").split() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "t" not in term.run("list-sessions", "-F", "#{session_name}").split()
+    finally:
+        term.close()
