@@ -244,8 +244,9 @@ def split_header(data: bytes) -> tuple[dict[str, Any], bytes, bytes, int] | None
     except (UnicodeDecodeError, ValueError, binascii.Error):
         raise BundleProblem("malformed", reason="unreadable header or signature") from None
     _check_header(header)
-    if len(signature) != 64:
-        raise BundleProblem("malformed", reason="bad signature length")
+    if len(signature) != 64 or base64.b64encode(signature) != data[end_header + 1 : end_sig]:
+        # Only the one canonical spelling: otherwise two different files could be the same bundle.
+        raise BundleProblem("malformed", reason="bad signature line")
     return header, signature, header_bytes, end_sig + 1
 
 
