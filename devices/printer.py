@@ -50,6 +50,10 @@ PAPER_END = 0x60
 LINE_WIDTH = 32  # characters per line in font A on a 58 mm roll; wider rolls simply leave a margin
 
 
+# Why printing failed, for the caller's message catalogue (see PrinterError).
+CODES = ("missing", "no_answer", "paper_out", "cover_open", "error", "jammed", "io")
+
+
 class PrinterError(Exception):
     """The ticket could not be printed. `code` says why, for the caller's message catalogue.
 
