@@ -151,7 +151,7 @@ def write_gpx(path: Path, ship: Ship, pts: list[TrackPoint], stops: list[campaig
 
 def write_geojson(path: Path, ship: Ship, pts: list[TrackPoint], stops: list[campaign.Stop], name: str) -> None:
     doc = geojson_doc(ship, pts, stops, name)
-    data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+    data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     write_atomic(path, lambda fh: fh.write(data))
 
 

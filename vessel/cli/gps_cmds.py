@@ -13,6 +13,7 @@ import argparse
 import fcntl
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ from vessel.cli import CommandFailed
 from vessel.cli.common import home_of, open_ship
 from vessel.clock import parse
 from vessel.i18n import t
+from vessel.store import StoreError
 
 LOCK_NAME = "gps.lock"
 
@@ -175,10 +177,19 @@ def cmd_gps(args: argparse.Namespace) -> int:
                 max_speed_knots=settings.max_speed_knots, stale_seconds=settings.stale_seconds, **options,
             )
             _say(t("gps.listening", port=port, baud=baud))
+            # The database can fail (a full disk): stop with one clear line and
+            # let the service manager start us again; what was committed stays.
+            failure: sqlite3.Error | None = None
             try:
                 reader.run()
-            finally:
+            except sqlite3.Error as exc:
+                failure = exc
+            try:
                 recorder.close()
+            except sqlite3.Error as exc:
+                failure = failure or exc
+            if failure is not None:
+                raise StoreError(f"{home_of(args).db_path}: {failure}")
             _say(t("gps.stopped", kept=recorder.kept, seen=recorder.seen))
     finally:
         ship.close()
