@@ -72,7 +72,6 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    await pilot.pause()
 
 
 async def type_text(pilot: Pilot, text: str) -> None:
