@@ -10,7 +10,6 @@ display) are looked up at run time, so the app runs while any is missing.
 from __future__ import annotations
 
 import importlib
-import inspect
 from functools import partial
 
 from textual.app import App
@@ -47,14 +46,7 @@ def optional_screen(mode: str) -> type[Screen] | None:
             return None
         raise
     found = getattr(module, class_name, None)
-    if isinstance(found, type) and issubclass(found, Screen):
-        return found
-    # The one Screen defined in that module, whatever its name.
-    defined = [
-        obj for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, Screen) and obj.__module__ == module_name and not obj.__name__.startswith("_")
-    ]
-    return defined[0] if len(defined) == 1 else None
+    return found if isinstance(found, type) and issubclass(found, Screen) else None
 
 
 def screen_class(mode: str) -> type[Screen] | None:

@@ -274,3 +274,16 @@ def test_pias_tui_refuses_an_unknown_desk_in_one_line(demo_home):
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "pias: No existe la ventanilla salud-9"
+
+
+async def test_a_screen_missing_from_the_installation_is_left_out(ship, at_stop, monkeypatch):
+    from tui import navigation
+
+    monkeypatch.setitem(navigation.OPTIONAL_SCREENS, "coordinator", ("tui.screens.not_installed", "XScreen"))
+    assert navigation.optional_screen("coordinator") is None
+    app = build(ship)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "coordinador")
+        assert isinstance(app.screen, RegistrationScreen)  # the next home in the coordinator's order
+        assert "coordinator" not in app.navigator.modes
+        assert app.check_action("go", ("coordinator",)) is False
