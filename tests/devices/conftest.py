@@ -9,14 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from devices.fix import Fix
 from devices.gps_reader import GpsReader, State, Status
-
-CAPTURES = Path(__file__).resolve().parent.parent / "data" / "nmea"
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, step: float = 0.01) -> bool:

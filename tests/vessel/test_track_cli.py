@@ -145,6 +145,8 @@ def test_gps_refuses_without_a_port_or_with_a_bad_baud(tmp_path: Path, capsys) -
     assert "gps.port" in capsys.readouterr().err
     assert main(["--home", str(home), "gps", "--port", "/dev/null", "--baud", "fast"]) == 1
     assert "fast" in capsys.readouterr().err
+    assert main(["--home", str(home), "gps", "--port", "/dev/null", "--not-before", "yesterday"]) == 1
+    assert "yesterday" in capsys.readouterr().err
     assert main(["--home", str(tmp_path / "nowhere"), "gps"]) == 1
     assert "pias init" in capsys.readouterr().err
 

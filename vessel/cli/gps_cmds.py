@@ -85,8 +85,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_gps_sim)
 
     p = sub.add_parser("track", help="export the track log as GPX 1.1 or GeoJSON")
-    p.add_argument("--gpx", type=Path, metavar="FILE")
-    p.add_argument("--geojson", type=Path, metavar="FILE")
+    p.add_argument("--gpx", type=Path, metavar="FILE", help="write the track as GPX 1.1 (OpenCPN, GPS tools)")
+    p.add_argument("--geojson", type=Path, metavar="FILE", help="write the track as GeoJSON (GIS tools)")
     p.add_argument("--since", metavar="ISO", help="from this UTC time, e.g. 2026-11-04T06:00Z")
     p.add_argument("--until", metavar="ISO", help="up to this UTC time")
     p.add_argument("--stop", metavar="NAME_OR_SEQ", help="the leg to a stop and the stay there")
