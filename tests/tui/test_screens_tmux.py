@@ -69,6 +69,11 @@ def test_public_display_shows_a_call_made_at_a_desk(day_home):
         run_other(day_home, DAY_END, "salud", "call", "salud-2")
         shown = term.wait_for("S-151 → v2 · Salud", 10)
         assert "Pase a ventanilla 2" in shown
+        term.keys("C-q")  # the speech worker must not keep the process alive
+        deadline = time.monotonic() + 10
+        while "t" in term.run("list-sessions", "-F", "#{session_name}").split() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "t" not in term.run("list-sessions", "-F", "#{session_name}").split()
     finally:
         term.close()
 

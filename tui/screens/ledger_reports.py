@@ -304,7 +304,9 @@ class LedgerReportsScreen(ShipScreen):
     @work(thread=True, group="export", exclusive=True, exit_on_error=False)
     def _export(self, stop_id: int | None, path: Path) -> None:
         try:
-            written, rows = report_export.export_csv(self.ship, self.actor, stop_id, path)
+            # Its own connection: this thread must not share the screen's while it reads.
+            with ledger_view.own_connection(self.ship) as mine:
+                written, rows = report_export.export_csv(mine, self.actor, stop_id, path)
         except Refused as exc:
             self.post_message(self.LedgerRefused("export", exc.message()))
             return
