@@ -15,9 +15,7 @@ from functools import partial
 from textual.app import App
 from textual.screen import Screen
 
-from tui.screens.desk import DeskScreen
 from tui.screens.login import LoginScreen
-from tui.screens.registration import RegistrationScreen
 from tui.widgets.modals import PickModal
 from vessel import operators, tickets
 from vessel.i18n import language, t
@@ -51,6 +49,8 @@ def optional_screen(mode: str) -> type[Screen] | None:
 
 def screen_class(mode: str) -> type[Screen] | None:
     if mode == "registration":
+        from tui.screens.registration import RegistrationScreen  # imported at login: the first screen comes sooner
+
         return RegistrationScreen
     if mode in OPTIONAL_SCREENS:
         return optional_screen(mode)
@@ -101,9 +101,11 @@ class Navigator:
 
     def install(self) -> None:
         self.app.add_mode("login", partial(LoginScreen, self.ship, None))
-        display = optional_screen("display")
-        if display is not None:
-            self.app.add_mode("display", partial(display, self.ship, None))
+        # Imported only if shown: a staff terminal never loads the public display's sound code.
+        self.app.add_mode("display", self._display_screen)
+
+    def _display_screen(self) -> Screen:
+        return optional_screen("display")(self.ship, None)
 
     # --- session ------------------------------------------------------------------
 
@@ -164,6 +166,8 @@ class Navigator:
     def open_desk(self, code: str) -> None:
         mode = DESK_PREFIX + code
         if mode not in self.modes:
+            from tui.screens.desk import DeskScreen
+
             self.app.add_mode(mode, partial(DeskScreen, self.ship, self.actor, desk=code))
             self.modes.append(mode)
         self.app.switch_mode(mode)
