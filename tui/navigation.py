@@ -96,6 +96,8 @@ class Navigator:
         self.kiosk_desk = kiosk_desk
         self.actor: Actor | None = None
         self.modes: list[str] = []
+        self.desk_count = 0
+        """How many desks the signed-in operator may serve at (they come from the config: fixed)."""
 
     # --- start ------------------------------------------------------------------
 
@@ -111,6 +113,7 @@ class Navigator:
 
     def sign_in(self, actor: Actor) -> None:
         self.actor = actor
+        self.desk_count = len(desks_for(self.ship, actor))
         self.app.session.actor = actor  # type: ignore[attr-defined]
         if self.kiosk_desk is not None:
             desk = tickets.get_desk(self.ship, self.kiosk_desk)
@@ -141,13 +144,14 @@ class Navigator:
             self.app.remove_mode(mode)
         self.modes = []
         self.actor = None
+        self.desk_count = 0
         self.app.session.actor = None  # type: ignore[attr-defined]
         self.app.refresh_bindings()
 
     # --- moving around ------------------------------------------------------------
 
     def may_use_desks(self) -> bool:
-        return self.actor is not None and bool(desks_for(self.ship, self.actor))
+        return self.actor is not None and self.desk_count > 0
 
     def can_go(self, mode: str) -> bool:
         return self.kiosk_desk is None and mode in self.modes and self.app.current_mode != mode
@@ -155,9 +159,7 @@ class Navigator:
     def can_choose_desk(self) -> bool:
         if self.kiosk_desk is not None or self.actor is None:
             return False
-        return len(desks_for(self.ship, self.actor)) > 1 or (
-            self.may_use_desks() and not self.app.current_mode.startswith(DESK_PREFIX)
-        )
+        return self.desk_count > 1 or (self.desk_count == 1 and not self.app.current_mode.startswith(DESK_PREFIX))
 
     def go(self, mode: str) -> None:
         if self.can_go(mode):
