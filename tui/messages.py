@@ -17,6 +17,10 @@ from textual.message import Message
 class DataChanged(Message):
     """The ship's database changed (another terminal wrote): screens re-read what they show."""
 
+    def can_replace(self, message: Message) -> bool:
+        # Several changes queued while a screen was busy need one re-read, not several.
+        return isinstance(message, DataChanged)
+
 
 @dataclass
 class ActionDone(Message):
