@@ -48,7 +48,8 @@ class RegistrationScreen(ShipScreen):
         Binding("enter", "next_citizen", "tui.key.next_citizen", id="registration.next",
                 tooltip="tui.tip.next_citizen"),
         Binding("escape", "back", "tui.key.back", id="registration.back", tooltip="tui.tip.back"),
-        Binding("down", "focus_results", show=False, id="registration.results"),
+        Binding("down", "focus_results", "tui.key.results", show=False, id="registration.results",
+                tooltip="tui.tip.results"),
     ]
 
     def __init__(self, ship: Ship, actor: Actor | None, **kw: Any) -> None:

@@ -53,8 +53,8 @@ class ConfirmModal(Dialog):
     """Asks before a step that cannot be undone; answers True or False."""
 
     BINDINGS = [
-        Binding("escape,n", "back", "tui.key.no", id="confirm.no"),
-        Binding("y,s", "yes", "tui.key.yes", id="confirm.yes"),
+        Binding("escape,n", "back", "tui.key.no", id="confirm.no", tooltip="tui.tip.no"),
+        Binding("y,s", "yes", "tui.key.yes", id="confirm.yes", tooltip="tui.tip.yes"),
     ]
 
     def __init__(self, question: str, detail: str = "") -> None:
