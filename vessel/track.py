@@ -186,8 +186,16 @@ def write_status(ship: Ship, status: Status | None, *, state: str | None = None)
 class StopWatch:
     """Arrival: within R metres of a planned stop, below S knots, for M minutes. Departure: beyond R again."""
 
-    def __init__(self, ship: Ship, log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ship: Ship,
+        log: Callable[[str], None] | None = None,
+        before_change: Callable[[], object] | None = None,
+    ) -> None:
         self.ship = ship
+        # Called just before an arrival or departure is recorded: the track
+        # up to that moment is sealed with the stop it belongs to.
+        self.before_change = before_change or (lambda: None)
         s = ship.config.gps
         self.radius_m = s.stop_radius_m
         self.slow_kn = s.stop_speed_knots
@@ -224,6 +232,7 @@ class StopWatch:
             if self._outside < DEPART_AFTER_FIXES:
                 return None
             self._outside = 0
+            self.before_change()
             try:
                 campaign.depart(self.ship, SYSTEM, by="gps")
             except Refused as exc:
@@ -252,6 +261,7 @@ class StopWatch:
         if fix.time - self._since < self.dwell:
             return None
         self._candidate = None
+        self.before_change()
         try:
             campaign.arrive(self.ship, SYSTEM, near.id, by="gps")
         except Refused as exc:
@@ -277,7 +287,7 @@ class TrackRecorder:
     ) -> None:
         self.ship = ship
         self.keep = KeepRule(ship.config.gps)
-        self.stops = StopWatch(ship, log)
+        self.stops = StopWatch(ship, log, before_change=self.seal)
         self.batch_points = batch_points
         self.batch_seconds = batch_seconds
         self.status_seconds = status_seconds
@@ -304,8 +314,8 @@ class TrackRecorder:
             self._unsealed += 1
             if self._oldest_unsealed is None:
                 self._oldest_unsealed = self.monotonic()
-        happened = self.stops.observe(fix)
-        if happened is not None or self._batch_due():
+        self.stops.observe(fix)
+        if self._batch_due():
             self.seal()
 
     def on_status(self, status: Status) -> None:
@@ -329,6 +339,7 @@ class TrackRecorder:
         )
 
     def seal(self) -> int:
+        """Seal what is not yet in the ledger (under way, or at the stop the ship is at)."""
         sealed = seal_batch(self.ship)
         self._unsealed = 0
         self._oldest_unsealed = None

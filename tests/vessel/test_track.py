@@ -258,3 +258,12 @@ def test_a_simulated_voyage_arrives_and_departs_and_keeps_few_rows(ship: Ship, c
     kinds = [r[0] for r in ship.db.execute("SELECT kind FROM events ORDER BY id")]
     assert kinds.count("stop.arrived") == 1 and kinds.count("stop.departed") == 1
     assert ship.db.execute("SELECT count(*) FROM track_points WHERE ledgered = 0").fetchone()[0] == 0
+    # The track is sealed at arrival and departure: each batch belongs to one side of them.
+    seq = [(k, stop) for k, stop in ship.db.execute(
+        "SELECT kind, stop_id FROM events WHERE kind LIKE 'track.%' OR kind LIKE 'stop.%' ORDER BY id")]
+    arrived, departed = seq.index(("stop.arrived", mazan.id)), seq.index(("stop.departed", mazan.id))
+    assert seq[arrived - 1] == ("track.batch", None)  # the approach, under way
+    assert seq[departed - 1] == ("track.batch", mazan.id)  # the stay
+    assert {s for k, s in seq[:arrived]} == {None}
+    assert {s for k, s in seq[arrived:departed]} == {mazan.id}
+    assert {s for k, s in seq[departed + 1:]} == {None}
