@@ -38,6 +38,7 @@ MIN_FIELDS = {"RMC": 9, "GGA": 9, "GSA": 16, "VTG": 5, "GNS": 8, "GLL": 6, "ZDA"
 
 _PRINTABLE = bytes(range(0x20, 0x7F))
 _PRINTABLE_CR = _PRINTABLE + b"\r"
+_PRINTABLE_CRLF = _PRINTABLE + b"\r\n"
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _STARTS = (ord("$"), ord("!"))
 
@@ -146,16 +147,21 @@ class Framer:
         if b"\r" in data and b"\r\n" not in data:
             data = data.replace(b"\r", b"\n")  # CR alone ends lines (or a CRLF split between reads)
         buf = self._pending + data if self._pending else data
-        lines = buf.split(b"\n")
-        tail = lines.pop()
-        if len(tail) > self.max_line:
-            tail = self._trim_tail(tail)
-        self._pending = tail
+        end = buf.rfind(b"\n")
+        tail = buf[end + 1:]
+        self._pending = tail if len(tail) <= self.max_line else self._trim_tail(tail)
+        if end < 0:
+            return []
+        whole = buf[:end]
+        clean = self._clean_lines(whole)
+        if clean is not None:
+            counts[LINES] += len(clean)
+            return clean
         out: list[bytes] = []
         append = out.append
         limit = self.max_line + 1
-        clean = 0
-        for line in lines:
+        n_clean = 0
+        for line in whole.split(b"\n"):
             if not line:
                 continue
             # Fast path: one clean sentence on its own line, ended by CRLF or LF.
@@ -174,14 +180,41 @@ class Framer:
                 elif len(line) == limit:
                     self._split(line, out)
                     continue
-                clean += 1
+                n_clean += 1
                 append(line)
             else:
                 for part in line.split(b"\r"):
                     if part:
                         self._split(part, out)
-        counts[LINES] += clean
+        counts[LINES] += n_clean
         return out
+
+    def _clean_lines(self, whole: bytes) -> list[bytes] | None:
+        """The lines of a read that holds only clean sentences, checked all at once; else None.
+
+        Counting characters over the whole read answers, in a few C calls,
+        what the loop would ask line by line: every line starts with '$', has
+        no other '$' or '!', no control character and no excess length.
+        """
+        if whole.endswith(b"\r"):
+            whole = whole[:-1]
+        if whole[:1] != b"$":
+            return None
+        sep = b"\r\n" if b"\r" in whole else b"\n"
+        n = whole.count(sep) + 1
+        if (
+            whole.count(b"\n") != n - 1
+            or whole.count(b"$") != n
+            or whole.count(sep + b"$") != n - 1
+            or (sep == b"\r\n" and whole.count(b"\r") != n - 1)
+            or b"!" in whole
+            or whole.translate(None, _PRINTABLE_CRLF)
+        ):
+            return None
+        lines = whole.split(sep)
+        if max(map(len, lines)) > self.max_line:
+            return None
+        return lines
 
     def _split(self, line: bytes, out: list[bytes]) -> None:
         counts = self.counts
