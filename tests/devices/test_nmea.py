@@ -227,3 +227,17 @@ def test_checksum_round_trip(body: str) -> None:
     assert verify(with_checksum(body).encode()) == body
     spoilt = with_checksum(body)[:-2] + f"{(checksum(body) ^ 1):02X}"
     assert verify(spoilt.encode()) == Reject.BAD_CHECKSUM
+
+
+bodies = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="$!*"),
+                 min_size=1, max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(bodies, st.sampled_from([b"\r\n", b"\n", b"\r\r\n"])), max_size=20), st.integers(1, 40))
+def test_clean_sentences_come_out_whole_however_the_reads_fall(items, chunks: int) -> None:
+    data = b"".join(with_checksum(body).encode() + end for body, end in items)
+    lines, framer = frame(data, chunks)
+    assert lines == [with_checksum(body).encode() for body, _ in items]
+    assert framer.counts[LINES] == len(items)
+    assert all(type(verify(line)) is str for line in lines)
