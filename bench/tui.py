@@ -14,6 +14,10 @@ Baselines, measured in the same run the same way: a bare Textual app showing
 one line (first screen and memory), and the dashboard on the demo day's 150
 tickets (refresh). Targets: first screen within 1 s, refresh within 50 ms,
 at most 120 MB per terminal.
+
+The processes run with compiled bytecode, as an installed package does (pip
+compiles it): a cache folder of the run's own, filled by one warm-up start,
+even when the environment says not to write bytecode.
 """
 
 from __future__ import annotations
@@ -185,11 +189,15 @@ def demo_day(root: Path) -> home_mod.Home:
 # --- real processes on a pseudo-terminal ------------------------------------------------------
 
 
+PYCACHE: dict[str, str] = {}  # PYTHONPYCACHEPREFIX for the measured processes, set by main()
+
+
 def start_on_pty(argv: list[str], cols: int = 80, rows: int = 24) -> tuple[int, int, float]:
     started = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows), **PYCACHE)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         os.execve(argv[0], argv, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     return pid, fd, started
@@ -303,7 +311,7 @@ def main() -> int:
     args = parser.parse_args()
     count = args.tickets or (300 if args.quick else 10_000)
     rounds = 5 if args.quick else 30
-    repeat = 1 if args.quick else 3
+    repeat = 1 if args.quick else 5
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -316,6 +324,10 @@ def main() -> int:
         bare.write_text(BARE_APP, encoding="utf-8")
         pias = [python, "-m", "vessel.cli", "--home", str(busy.path), "--lang", "es"]
 
+        PYCACHE["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+        first_screen([python, str(bare)], "baseline ready", 1)  # warm-up: compiles the bytecode
+        first_screen([*pias, "tui"], t("tui.login.title", "es"), 1)
+        first_screen([*pias, "display"], "PIAS Río Napo", 1)
         # Ours and the baseline take turns, so the load of the moment on a shared machine hits both alike.
         runs: dict[str, list[tuple[float, float]]] = {"base": [], "login": [], "display": []}
         for _ in range(repeat):
@@ -326,14 +338,17 @@ def main() -> int:
         def median_of(name: str) -> tuple[float, float]:
             return (statistics.median(r[0] for r in runs[name]), statistics.median(r[1] for r in runs[name]))
 
+        def fastest(name: str) -> float:
+            return min(r[0] for r in runs[name])
+
         base_first, base_rss = median_of("base")
         login_first, login_rss = median_of("login")
         display_first, display_rss = median_of("display")
-        print(f"{'first screen':<28} {'ours':>9} {'baseline':>9} {'ratio':>6}")
-        print(f"{'  pias tui (login)':<28} {login_first * 1000:>7.0f}ms {base_first * 1000:>7.0f}ms "
-              f"{login_first / base_first:>6.2f}")
-        print(f"{'  pias display':<28} {display_first * 1000:>7.0f}ms {base_first * 1000:>7.0f}ms "
-              f"{display_first / base_first:>6.2f}")
+        print(f"{'first screen (median)':<28} {'ours':>9} {'baseline':>9} {'ratio':>6}   fastest: ours, baseline")
+        for label, name, first in (("  pias tui (login)", "login", login_first),
+                                   ("  pias display", "display", display_first)):
+            print(f"{label:<28} {first * 1000:>7.0f}ms {base_first * 1000:>7.0f}ms {first / base_first:>6.2f}"
+                  f"   {fastest(name) * 1000:.0f}ms, {fastest('base') * 1000:.0f}ms")
 
         ours_p50, ours_p95 = refresh_ms(busy, rounds)
         base_p50, base_p95 = refresh_ms(small, rounds)
