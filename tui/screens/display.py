@@ -23,7 +23,7 @@ from textual.widgets import Digits, Static
 
 from tui.announcer import Announcer, Played, find_chime_player, find_speech_command
 from tui.screens.base import ShipScreen
-from vessel import board, store
+from vessel import board, campaign, store
 from vessel.board import Board, Call, StationBoard
 from vessel.config import Station
 from vessel.i18n import language, t
@@ -117,10 +117,16 @@ class DisplayScreen(ShipScreen):
         self._stations_shown: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
+        # The stations of the stop are known now: the first frame already shows them.
+        stop = campaign.current(self.ship)
+        stations = [s for s in self.ship.config.stations if stop is not None and s.code in stop.stations]
+        self._stations_shown = tuple(s.code for s in stations)
         with Horizontal(id="display-top"):
-            yield Static("", markup=False, id="display-title")
+            yield Static(self.ship.config.ship_name, markup=False, id="display-title")
             yield Static("", markup=False, id="display-clock")
-        yield Grid(id="display-cards")
+        with Grid(id="display-cards"):
+            for station in stations:
+                yield StationCard(station)
         yield Static("", markup=False, id="display-closed")
         with Horizontal(id="display-bottom"):
             yield Static("", markup=False, id="display-recent")
