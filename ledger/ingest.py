@@ -14,6 +14,7 @@ after it from being tried.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -84,8 +85,10 @@ class Ingester:
             return IngestOutcome(source=str(path), status="refused", problem=problem)
         outcome = self.ingest_bytes(data, Path(path).name)
         if self.receipt_key is not None and outcome.receipt is not None:
-            atomic_write(Path(path).with_name(Path(path).name + ".receipt"),
-                         json.dumps(outcome.receipt, indent=1).encode())
+            # A receipt that cannot be written (a read-only drive) changes nothing of the import.
+            with contextlib.suppress(OSError):
+                atomic_write(Path(path).with_name(Path(path).name + ".receipt"),
+                             json.dumps(outcome.receipt, indent=1).encode())
         return outcome
 
     def ingest_bytes(self, data: bytes, source: str) -> IngestOutcome:

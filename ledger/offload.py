@@ -262,6 +262,7 @@ class Offloader:
     def run(self, target: Target, progress: Callable[[BundleReport, int, int, float | None], None] | None = None
             ) -> OffloadReport:
         report = OffloadReport(target=target.label)
+        store.ensure_schema(self.conn)
         checked = verify(self.conn, expected_ship=self.ship_id)
         if not checked.ok:
             raise LedgerError("ledger_does_not_verify", problem=checked.problem)
