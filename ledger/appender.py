@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger import store
 from ledger.chain import (
@@ -59,8 +59,7 @@ class Recipient:
         return any(fnmatchcase(kind, pattern) for pattern in self.kinds)
 
 
-@dataclass(frozen=True)
-class Appended:
+class Appended(NamedTuple):
     seq: int
     hash: bytes
 
@@ -92,6 +91,7 @@ class Ledger:
         self._segments: dict[tuple[str, ...], _Segment] = {}
         self._readers: dict[str, tuple[tuple[Recipient, ...], tuple[str, ...]]] = {}
         self._prepared = False
+        self._kinds: set[str] = set()  # kinds already seen to be well formed
 
     # --- setup ---------------------------------------------------------------------
 
@@ -131,10 +131,12 @@ class Ledger:
         """Seal payload as the next entry, in the caller's open transaction, and sign the new head."""
         if not conn.in_transaction:
             raise LedgerError("ledger_not_in_transaction")
-        if not valid_kind(kind):
-            raise LedgerError("ledger_bad_kind", kind=kind)
-        if kind.startswith(RESERVED_PREFIX):
-            raise LedgerError("ledger_reserved_kind", kind=kind)
+        if kind not in self._kinds:
+            if not valid_kind(kind):
+                raise LedgerError("ledger_bad_kind", kind=kind)
+            if kind.startswith(RESERVED_PREFIX):
+                raise LedgerError("ledger_reserved_kind", kind=kind)
+            self._kinds.add(kind)
         at_text = format_time(at)
         readers, group = self._scope(kind if amends is None else self._amended_kind(conn, amends))
         segment = self._segments.get(group)

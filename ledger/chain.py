@@ -55,9 +55,11 @@ def valid_kind(kind: str) -> bool:
 
 
 def format_time(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise LedgerError("ledger_naive_time")
-    return at.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    if at.tzinfo is not UTC:
+        if at.tzinfo is None:
+            raise LedgerError("ledger_naive_time")
+        at = at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def hash_prefix(ship_id: str) -> bytes:

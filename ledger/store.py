@@ -11,7 +11,7 @@ entries: they guard against mistakes, not against someone who edits the file
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SCHEMA_VERSION = 1
 
@@ -72,8 +72,7 @@ class SchemaError(Exception):
     """The database's ledger tables are of a newer version than this program."""
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     seq: int
     hash: bytes
     signer: str
