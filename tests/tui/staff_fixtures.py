@@ -74,6 +74,12 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def settled_screen(pilot: Pilot) -> None:
+    """Before a screenshot: as settle(), then a moment for tables to measure their rows when idle."""
+    await settle(pilot)
+    await pilot.pause(0.2)
+
+
 async def type_text(pilot: Pilot, text: str) -> None:
     await pilot.press(*text)
 

@@ -17,7 +17,7 @@ from vessel import operators
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 pytest.register_assert_rewrite("staff_fixtures")
-from staff_fixtures import build, settle  # noqa: E402
+from staff_fixtures import build, settle, settled_screen  # noqa: E402
 
 # The busy demo day's fixtures (busy_ship, busy_clock...) come from the same module.
 pytest_plugins = ["staff_fixtures"]
@@ -58,7 +58,7 @@ def test_login_wrong_pin(snap_compare, busy_ship):
         screen.query_one("#pin", Input).value = "9999"
         screen.query_one("#pin", Input).focus()
         await pilot.press("enter")
-        await settle(pilot)
+        await settled_screen(pilot)
 
     assert snap_compare(build(busy_ship), terminal_size=(80, 24), run_before=wrong_pin)
 
@@ -68,7 +68,7 @@ def test_registration_search(snap_compare, busy_ship, size):
     async def search(pilot):
         await settle(pilot)
         pilot.app.screen.query_one("#search", Input).value = "grefa"
-        await settle(pilot)
+        await settled_screen(pilot)
 
     assert snap_compare(as_operator(busy_ship, "registro"), terminal_size=size, run_before=search)
 
@@ -86,7 +86,7 @@ def test_registration_form_with_errors(snap_compare, busy_ship, size):
         form.query_one("#f-surnames", Input).value = "Ñuflo Ahuanari"
         form.query_one("#f-birth_date", Input).value = "2030-01-01"
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settled_screen(pilot)
 
     assert snap_compare(as_operator(busy_ship, "registro"), terminal_size=size, run_before=bad_form)
 
@@ -99,7 +99,7 @@ def test_registration_services(snap_compare, busy_ship, size):
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("down", "space", "up", "space")
-        await settle(pilot)
+        await settled_screen(pilot)
 
     assert snap_compare(as_operator(busy_ship, "registro"), terminal_size=size, run_before=services)
 
@@ -111,7 +111,7 @@ def test_registration_ticket_issued(snap_compare, busy_ship, size):
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("space", "down", "down", "down", "down", "space", "ctrl+t")
-        await settle(pilot)
+        await settled_screen(pilot)
 
     assert snap_compare(as_operator(busy_ship, "registro"), terminal_size=size, run_before=issued)
 
@@ -119,28 +119,28 @@ def test_registration_ticket_issued(snap_compare, busy_ship, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_desk_serving(snap_compare, salud_queue, size):
     app = as_operator(salud_queue, "salud", desk="salud-1")
-    assert snap_compare(app, terminal_size=size, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settled_screen)
 
 
 def test_desk_finish_dialog(snap_compare, salud_queue):
     async def finish(pilot):
         await settle(pilot)
         await pilot.press("f")
-        await settle(pilot)
+        await settled_screen(pilot)
 
     app = as_operator(salud_queue, "salud", desk="salud-1")
     assert snap_compare(app, terminal_size=(80, 24), run_before=finish)
 
 
 def test_desk_chooser(snap_compare, busy_ship):
-    assert snap_compare(as_operator(busy_ship, "salud"), terminal_size=(80, 24), run_before=settle)
+    assert snap_compare(as_operator(busy_ship, "salud"), terminal_size=(80, 24), run_before=settled_screen)
 
 
 def test_desk_high_contrast(snap_compare, busy_ship):
     async def contrast(pilot):
         await settle(pilot)
         await pilot.press("f2")
-        await settle(pilot)
+        await settled_screen(pilot)
 
     app = as_operator(busy_ship, "mujer")
     assert snap_compare(app, terminal_size=(80, 24), run_before=contrast)

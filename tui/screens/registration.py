@@ -67,10 +67,11 @@ class RegistrationScreen(ShipScreen):
                 yield Label(t("tui.reg.search_label"))
                 yield Input(id="search", placeholder=t("tui.reg.search_placeholder"), max_length=60)
                 table = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+                # Fixed widths: the table looks the same before and after it measures its rows.
                 table.add_column(t("tui.reg.col_dni"), key="dni", width=8)
-                table.add_column(t("tui.reg.col_name"), key="name")
+                table.add_column(t("tui.reg.col_name"), key="name", width=30)
                 table.add_column(t("tui.reg.col_age"), key="age", width=4)
-                table.add_column(t("tui.reg.col_conditions"), key="conditions")
+                table.add_column(t("tui.reg.col_conditions"), key="conditions", width=26)
                 yield table
                 yield Static(t("tui.reg.find_hint"), id="find-hint")
             yield CitizenForm(self.ship, id="form")
