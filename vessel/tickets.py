@@ -504,7 +504,7 @@ def finish(ship: Ship, actor: Actor, desk_code: str, outcome: str = "served", no
 
 
 def missed(ship: Ship, actor: Actor, desk_code: str) -> Step:
-    """Mark a called ticket as not present, after it was called enough times."""
+    """Mark a called ticket as not present, after it was called enough times; the route moves on."""
     rules = ship.config.queue
     with transaction(ship.db):
         desk, step = _at_desk(ship, actor, desk_code, ("called",))
@@ -514,6 +514,8 @@ def missed(ship: Ship, actor: Actor, desk_code: str) -> Step:
             )
         gone = _transition(ship, step, "missed", actor, desk.code, finished_at=iso(ship.now()))
         _event(ship, "step.missed", gone, actor, desk=desk.code)
+        # Missing one call must not cost the citizen the other services of the visit.
+        _advance_route(ship, step.ticket_id, actor)
         return gone
 
 

@@ -108,7 +108,7 @@ def test_desk_refusals(ship, registrar, health, desk, clock):
 
 def test_recall_limits_and_missed(ship, registrar, health, desk, clock):
     rules = ship.config.queue
-    t = tickets.issue(ship, registrar, ["salud"])
+    t = tickets.issue(ship, registrar, ["salud", "reniec"])
     tickets.call_next(ship, health, desk)
     refused("recall_too_soon", tickets.recall, ship, health, desk)
     refused("call_more_first", tickets.missed, ship, health, desk)
@@ -119,6 +119,7 @@ def test_recall_limits_and_missed(ship, registrar, health, desk, clock):
     refused("too_many_recalls", tickets.recall, ship, health, desk)
     gone = tickets.missed(ship, health, desk)
     assert gone.state == "missed"
+    assert tickets.route(ship, t.id)[1].state == "waiting"  # the rest of the visit goes on
     assert [s.id for s in tickets.missed_list(ship, "salud")] == [gone.id]
     # The desk is free again; the citizen turns up and goes back where they were.
     refused("ticket_not_missed", tickets.reactivate, ship, registrar, "banco", t.number)

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "vessel.cli.gps_cmds",
     "vessel.cli.tui_cmds",
     "vessel.cli.ledger_cmds",
+    "vessel.cli.simulate_cmds",
 ]
 
 
