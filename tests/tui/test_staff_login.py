@@ -260,9 +260,10 @@ def test_pias_with_no_command_opens_the_terminal_app():
     args = parser.parse_args(["--lang", "en", "tui"])
     assert args.lang == "en" and args.desk is None
     assert parser.parse_args(["display"]).func is cmd_display
-    from vessel.cli import _has
+    from vessel.cli import DEFAULT_COMMAND, _command_of
 
-    assert _has("tui", parser)
+    assert DEFAULT_COMMAND == "tui"
+    assert _command_of(["--home", "x", "--lang", "en"]) == (None, False)  # main() then adds "tui"
 
 
 def test_pias_tui_refuses_an_unknown_desk_in_one_line(demo_home):

@@ -98,3 +98,26 @@ def test_core_never_imports_textual(module: str):
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_every_command_is_mapped_to_the_module_that_registers_it():
+    import argparse
+    import importlib
+
+    from vessel.cli import COMMAND_MODULES, COMMANDS
+
+    for module in COMMAND_MODULES:
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(module).register(sub)
+        registered = set(sub.choices)
+        assert registered == {c for c, m in COMMANDS.items() if m == module}, module
+
+
+def test_help_lists_every_command():
+    from vessel.cli import COMMANDS
+
+    r = pias("--help")
+    assert r.returncode == 0
+    for command in COMMANDS:
+        assert command in r.stdout
