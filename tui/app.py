@@ -38,6 +38,10 @@ class PiasApp(App[None]):
         Binding("ctrl+p", "command_palette", "tui.key.palette", id="app.palette", tooltip="tui.tip.palette",
                 priority=True),
         Binding("ctrl+q", "quit", "tui.key.quit", id="app.quit", tooltip="tui.tip.quit", priority=True),
+        # Priority, so Tab moves on before the keys typed after it arrive: a fast typist's
+        # "user, Tab, PIN" would otherwise all land in the first field.
+        Binding("tab", "app.focus_next", show=False, priority=True, id="app.focus_next"),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True, id="app.focus_previous"),
     ]
 
     def __init__(self, session: Session) -> None:
