@@ -78,7 +78,7 @@ class ShipScreen(Screen):
     @on(ActionRefused)
     def _refused(self, event: ActionRefused) -> None:
         event.stop()
-        self.notify(event.message, severity="error", timeout=6)
+        self.notify(event.message, severity="error", timeout=6, markup=False)
         self.refresh_data()
         self.after_refusal(event)
 
@@ -92,7 +92,8 @@ class ShipScreen(Screen):
         # The one place a worker's unexpected failure is reported (refusals never get here);
         # the state messages do not bubble, so each screen hears of its own workers.
         if event.state == WorkerState.ERROR:
-            self.notify(t("tui.error.unexpected", error=str(event.worker.error)), severity="error", timeout=10)
+            self.notify(t("tui.error.unexpected", error=str(event.worker.error)), severity="error", timeout=10,
+                        markup=False)
 
     def after_action(self, action: str, result: Any) -> None:
         """Hook: a domain action succeeded (the screen was already refreshed)."""
