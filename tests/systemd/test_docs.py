@@ -16,7 +16,9 @@ ADMIN = (REPO / "docs" / "admin-guide.md").read_text(encoding="utf-8")
 MANUAL = (REPO / "docs" / "manual-operador.md").read_text(encoding="utf-8")
 SCREENS = ["tui.app", "tui.screens.registration", "tui.screens.desk", "tui.screens.display",
            "tui.screens.coordinator", "tui.screens.bridge", "tui.screens.ledger_reports"]
-KEY_NAMES = {"escape": "Esc", "enter": "Enter", "left_square_bracket": "[", "right_square_bracket": "]"}
+# As the footer and the keyboard show them (arrows are drawn, not spelled out).
+KEY_NAMES = {"escape": "Esc", "enter": "Enter", "left_square_bracket": "[", "right_square_bracket": "]",
+             "up": "↑", "down": "↓"}
 
 
 CONFIG_SOURCE = (REPO / "vessel" / "config.py").read_text(encoding="utf-8")
@@ -115,3 +117,4 @@ def test_key_names_are_matched_as_keys():
     assert key_pattern("ctrl+l").search("| Ctrl+L | **Salir de sesión** |")
     assert not key_pattern("n").search("| Ctrl+N | nada |")
     assert key_pattern("f5").search("| F5 |") and not key_pattern("f5").search("F50")
+    assert key_pattern("down").search("Con ↓ (**Resultados**) baje") and key_pattern("up").search("con ↑↓")
