@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, ProgressBar, Static
 
-from tui.screens.ledger_reports import LedgerReportsScreen
+from tui.screens.ledger_reports import WIDE_COLUMNS, LedgerReportsScreen
 from tui.widgets.modals import TextModal
 from vessel import ledger_link, operators, reports
 
@@ -58,6 +58,22 @@ async def test_report_of_the_current_stop_and_of_the_whole_campaign(day_ship):
         assert report_rows(app)[-1][0] == "Campaña"
         await pilot.press("left_square_bracket")
         assert "Mazán" in text_of(app, "#ledger-report-title")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40), (160, 40)])
+async def test_the_report_columns_fit_the_terminal(day_ship, size):
+    """No column is cut at the right edge: a narrower terminal shows fewer columns instead."""
+    app = host(day_ship, ledger_screen(day_ship))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#ledger-report", DataTable)
+        await wait_for(pilot, lambda: table.virtual_size.width > 0)
+        shown = [c.key.value for c in table.ordered_columns]
+        assert shown[:4] == ["station", "issued", "served", "missed"]
+        assert table.virtual_size.width <= table.size.width
+        assert not table.show_horizontal_scrollbar
+        if size[0] >= 160:
+            assert shown == list(WIDE_COLUMNS)  # every figure of the report
 
 
 async def test_export_csv_to_the_proposed_file(day_ship):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -38,6 +39,9 @@ WIDE_COLUMNS = (
     "station", "issued", "served", "missed", "cancelled", "transferred", "waiting_now", "wait_mean_min",
     "wait_median_min", "wait_p90_min", "service_mean_min", "service_p90_min", "over_target_pct",
 )
+# The wide columns a terminal too narrow for all of them goes without, first to last.
+DROPPED_FIRST = ("wait_median_min", "cancelled", "service_p90_min", "transferred", "waiting_now")
+assert set(WIDE_COLUMNS) - set(DROPPED_FIRST) == set(NARROW_COLUMNS)
 
 
 class LedgerReportsScreen(ShipScreen):
@@ -145,31 +149,48 @@ class LedgerReportsScreen(ShipScreen):
             table.clear()
             title.update(exc.message())
             return
-        columns = NARROW_COLUMNS if self.size.width < 110 else WIDE_COLUMNS
+        names = {s.code: s.name(language()) for s in self.ship.config.stations}
+        shown = []
+        for r in self.rows:
+            if r.stop == reports.ALL and choice.stop is not None:
+                continue  # the campaign's totals row adds nothing when one stop is shown
+            cells = {}
+            for name in WIDE_COLUMNS:
+                value = getattr(r, name)
+                if name == "station":
+                    label = t("report.all") if value == reports.ALL else names.get(value, value)
+                    cells[name] = t("tui.ledger.campaign_total") if r.stop == reports.ALL else label
+                else:
+                    cells[name] = "—" if value is None else str(value)
+            shown.append(cells)
+        columns = self._columns_that_fit(table, shown)
+        if columns is None:  # not even the narrow set with whole station names: cut the names
+            columns = NARROW_COLUMNS
+            for cells in shown:
+                if len(cells["station"]) > NARROW_NAME:
+                    cells["station"] = cells["station"][: NARROW_NAME - 1] + "…"
         if tuple(c.key.value for c in table.ordered_columns) != columns:
             table.clear(columns=True)
             for name in columns:
                 table.add_column(t(f"report.col.{name}"), key=name)
         else:
             table.clear()
-        names = {s.code: s.name(language()) for s in self.ship.config.stations}
-        narrow = columns == NARROW_COLUMNS
-        for r in self.rows:
-            if r.stop == reports.ALL and choice.stop is not None:
-                continue  # the campaign's totals row adds nothing when one stop is shown
-            cells = []
-            for name in columns:
-                value = getattr(r, name)
-                if name == "station":
-                    label = t("report.all") if value == reports.ALL else names.get(value, value)
-                    if r.stop == reports.ALL:
-                        label = t("tui.ledger.campaign_total")
-                    if narrow and len(label) > NARROW_NAME:
-                        label = label[: NARROW_NAME - 1] + "…"
-                    cells.append(label)
-                else:
-                    cells.append("—" if value is None else str(value))
-            table.add_row(*cells)
+        for cells in shown:
+            table.add_row(*(cells[name] for name in columns))
+
+    def _columns_that_fit(self, table: DataTable, shown: list[dict[str, str]]) -> tuple[str, ...] | None:
+        """As many of the wide columns as the terminal shows whole (a column cut at the edge helps nobody)."""
+        room = self.size.width - table.styles.scrollbar_size_vertical
+
+        def width(name: str) -> int:
+            content = max([cell_len(t(f"report.col.{name}"))] + [cell_len(cells[name]) for cells in shown])
+            return content + 2 * table.cell_padding
+
+        for dropped in range(len(DROPPED_FIRST) + 1):
+            columns = tuple(c for c in WIDE_COLUMNS if c not in DROPPED_FIRST[:dropped])
+            if sum(width(c) for c in columns) <= room:
+                return columns
+        return None
 
     def on_resize(self) -> None:
         if self.choices:
