@@ -71,6 +71,24 @@ async def test_find_as_you_type_by_dni_prefix_and_folded_name(ship, people):
         assert "Rosa Tapullima · sin DNI" in screen_text(app)
 
 
+@pytest.mark.parametrize(("size", "whole"), [((80, 24), False), ((120, 40), True)])
+async def test_a_long_name_is_shown_whole_where_it_fits_and_marked_where_it_is_cut(ship, at_stop, size, whole):
+    registrar = operators.get(ship, "registro")
+    long = citizens.register(ship, registrar, given_names="Flor de María Milagros",
+                             surnames="Shiguango Mamallacta", birth_date="1988-03-09", sex="F")
+    app = desk(ship)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "shiguango")
+        await settle(pilot)
+        shown = screen_text(app)
+        # 43 characters: more than the name column has at 80 columns, less than what 120 leave it.
+        if whole:
+            assert long.full_name in shown
+        else:
+            assert long.full_name not in shown and long.full_name[:29] + "…" in shown
+
+
 async def test_new_citizen_errors_show_inline_and_nothing_typed_is_lost(ship, people):
     app = desk(ship)
     async with app.run_test(size=(80, 24)) as pilot:

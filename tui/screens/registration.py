@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from rich.text import Text
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -35,6 +36,10 @@ from vessel.tickets import Ticket
 
 STEPS = ("find", "form", "services", "ticket")
 NO_PRIORITY = "none"
+# Search results: fixed widths, so the table looks the same before and after it measures its rows.
+# The name takes the room the other columns leave (NAME_MIN on an 80-column terminal).
+RESULT_WIDTHS = {"dni": 8, "age": 4, "conditions": 26}
+NAME_MIN = 30
 
 
 class RegistrationScreen(ShipScreen):
@@ -67,11 +72,7 @@ class RegistrationScreen(ShipScreen):
                 yield Label(t("tui.reg.search_label"))
                 yield Input(id="search", placeholder=t("tui.reg.search_placeholder"), max_length=60)
                 table = DataTable(id="results", cursor_type="row", zebra_stripes=True)
-                # Fixed widths: the table looks the same before and after it measures its rows.
-                table.add_column(t("tui.reg.col_dni"), key="dni", width=8)
-                table.add_column(t("tui.reg.col_name"), key="name", width=30)
-                table.add_column(t("tui.reg.col_age"), key="age", width=4)
-                table.add_column(t("tui.reg.col_conditions"), key="conditions", width=26)
+                self._result_columns(table, NAME_MIN)
                 yield table
                 yield Static(t("tui.reg.find_hint"), id="find-hint")
             yield CitizenForm(self.ship, id="form")
@@ -100,6 +101,8 @@ class RegistrationScreen(ShipScreen):
         self.step = step
         self.query_one("#steps", ContentSwitcher).current = step
         self.refresh_bindings()
+        if step == "find":
+            self.call_after_refresh(self._fit_results)  # the terminal may have been resized meanwhile
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         step = self.step
@@ -122,16 +125,44 @@ class RegistrationScreen(ShipScreen):
 
     # --- find ----------------------------------------------------------------------------
 
-    @on(Input.Changed, "#search")
-    def _search(self, event: Input.Changed) -> None:
-        self.results = citizens.find(self.ship, event.value)
+    @staticmethod
+    def _result_columns(table: DataTable, name_width: int) -> None:
+        table.add_column(t("tui.reg.col_dni"), key="dni", width=RESULT_WIDTHS["dni"])
+        table.add_column(t("tui.reg.col_name"), key="name", width=name_width)
+        table.add_column(t("tui.reg.col_age"), key="age", width=RESULT_WIDTHS["age"])
+        table.add_column(t("tui.reg.col_conditions"), key="conditions", width=RESULT_WIDTHS["conditions"])
+
+    def _show_results(self) -> None:
         table = self.query_one("#results", DataTable)
         table.clear()
         today = self.ship.now().date()
         for c in self.results:
             age = c.age(today)
-            table.add_row(c.dni or "—", c.full_name, "" if age is None else str(age),
+            # A name longer than its column ends in "…": the clerk sees it was cut (and no markup is read).
+            name = Text(c.full_name, no_wrap=True, overflow="ellipsis")
+            table.add_row(c.dni or "—", name, "" if age is None else str(age),
                           fmt.citizen_conditions(self.ship, c), key=str(c.id))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._fit_results)
+
+    def _fit_results(self) -> None:
+        """Give the name column the width the terminal has to spare, so a long name is cut only if it must be."""
+        table = self.query_one("#results", DataTable)
+        if table.size.width == 0:
+            return  # not laid out yet (another step is showing): fitted when it is
+        padding = 2 * table.cell_padding * (len(RESULT_WIDTHS) + 1)
+        spare = table.size.width - table.styles.scrollbar_size_vertical - padding - sum(RESULT_WIDTHS.values())
+        width = max(NAME_MIN, spare)
+        if next(c.width for c in table.columns.values() if c.key.value == "name") != width:
+            table.clear(columns=True)
+            self._result_columns(table, width)
+            self._show_results()
+
+    @on(Input.Changed, "#search")
+    def _search(self, event: Input.Changed) -> None:
+        self.results = citizens.find(self.ship, event.value)
+        self._show_results()
         hint = t("tui.reg.find_hint") if not event.value.strip() or self.results else t("tui.reg.not_found")
         self.query_one("#find-hint", Static).update(hint)
         self.refresh_bindings()
