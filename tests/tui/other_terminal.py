@@ -30,6 +30,12 @@ def main() -> None:
             print(args[0])
         elif action == "call":
             for desk in args:
+                # The demo day may have left this desk busy: its operator finishes that one first.
+                busy = tickets.current_at_desk(ship, desk)
+                if busy is not None:
+                    if busy.state == "called":
+                        tickets.start(ship, actor, desk)
+                    tickets.finish(ship, actor, desk)
                 print(tickets.call_next(ship, actor, desk).label)
         elif action == "miss":
             desk = args[0]

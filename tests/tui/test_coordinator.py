@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from tui.screens.coordinator import CoordinatorScreen
-from vessel import campaign, dashboard, ledger_link, operators, tickets
+from vessel import campaign, dashboard, ledger_link, operators, reports, tickets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import screen_host
@@ -52,9 +52,15 @@ async def test_every_station_with_its_figures(day_ship):
                 r.waiting, r.in_service, r.served, r.missed)
             assert desks.startswith(f"{r.open_desks}/{r.desks}")
             assert overdue == "0"
-        # Figures a person can check against the day: 219 attentions, 8 no-shows (the demo's summary).
-        assert d.served == 219 and d.missed == 8
-        assert "Mazán" in text_of(app, "#coord-title") and "219 atendidos" in text_of(app, "#coord-title")
+        # The same figures as the stop's report, which recounts every step of the day on its own.
+        report = {f.station: f for f in reports.figures(day_ship, d.stop.id) if f.stop == d.stop.community}
+        for r in d.rows:
+            same = report[r.station.code]
+            assert (r.served, r.missed, r.waiting + r.in_service) == (same.served, same.missed, same.waiting_now)
+        day = report[reports.ALL]
+        assert (d.served, d.missed) == (day.served, day.missed) and day.served > 0 and day.missed > 0
+        title = text_of(app, "#coord-title")
+        assert "Mazán" in title and f"{day.served} atendidos" in title
         assert "Nadie ha esperado" in text_of(app, "#coord-overdue")
         assert not app.screen.query_one("#coord-overdue").has_class("-alert")
 

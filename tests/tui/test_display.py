@@ -16,7 +16,7 @@ from vessel import board, campaign, operators, tickets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import screen_host
-from screen_host import DAY_END, host, run_other, wait_for
+from screen_host import DAY_END, free_desk, host, run_other, wait_for
 from speech_log import read_log, speaker
 
 # The shared fixtures, registered in this module for pytest.
@@ -116,6 +116,7 @@ async def test_highlight_ends_after_a_few_seconds(day_ship, monkeypatch):
     app = host(day_ship, lambda: DisplayScreen(day_ship, None, announcer=quiet()))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        free_desk(day_ship, coordinator, "programas-2")
         tickets.issue(day_ship, coordinator, ["programas"])
         tickets.call_next(day_ship, coordinator, "programas-2")
         app.screen.refresh_data()  # this connection's own writes: no data_version change to notice
@@ -192,6 +193,7 @@ def test_display_snapshot(snap_compare, day_ship, size):
 def test_display_snapshot_fresh_call(snap_compare, day_ship):
     """A call just made: its station lit up, at the size of a small waiting-room screen."""
     coordinator = operators.get(day_ship, "coordinador")
+    free_desk(day_ship, coordinator, "reniec-2")  # the demo day may have left someone there
 
     async def call(pilot):
         tickets.issue(day_ship, coordinator, ["reniec"])

@@ -78,12 +78,28 @@ def test_public_display_shows_a_call_made_at_a_desk(day_home):
         term.close()
 
 
+def served_today(home) -> int:
+    """What the stop's report counts as served at the end of the demo day: the dashboard's title must agree."""
+    from vessel import campaign, reports
+    from vessel import home as home_mod
+    from vessel.clock import FixedClock
+
+    ship = home_mod.open_ship(home, clock=FixedClock(DAY_END))
+    try:
+        stop = campaign.current(ship)
+        return next(f.served for f in reports.figures(ship, stop.id)
+                    if f.stop == stop.community and f.station == reports.ALL)
+    finally:
+        ship.close()
+
+
 def test_coordinator_goes_through_dashboard_bridge_and_ledger_with_keys(day_home):
+    served = served_today(day_home)
     term = Tmux(f"{pias_command()} --home {day_home.path} tui")
     try:
         term.wait_for("Ingreso del operador")
         term.keys("coordinador", "Enter", "1234", "Enter")
-        shown = term.wait_for("219 atendidos")
+        shown = term.wait_for(f"{served} atendidos")
         assert "Más de 90 min esperando" in shown
         term.keys("F8")
         term.wait_for("Puente · PIAS Río Napo · Mazán")

@@ -7,16 +7,18 @@ in any of them fails until it is looked at again.
 from __future__ import annotations
 
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input
 
 from tui.widgets.citizen_form import CitizenForm
-from vessel import operators
+from vessel import citizens, operators, tickets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 pytest.register_assert_rewrite("staff_fixtures")
+from screen_host import free_desk  # noqa: E402
 from staff_fixtures import build, settle, settled_screen  # noqa: E402
 
 # The busy demo day's fixtures (busy_ship, busy_clock...) come from the same module.
@@ -26,18 +28,40 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 
 
 @pytest.fixture
-def salud_queue(busy_ship, busy_clock):
-    """Three late arrivals waiting at salud (one preferential), issued at fixed times before the day's end."""
-    from datetime import timedelta
-
-    from vessel import tickets
-
+def known_citizen(busy_ship):
+    """A citizen registered with a DNI earlier in the day (the DNI is outside the range the demo draws from)."""
     registrar = operators.get(busy_ship, "registro")
+    return citizens.register(busy_ship, registrar, given_names="Gladys", surnames="Ahuanari Grefa", dni="31727445",
+                             birth_date=date(1969, 4, 2), sex="F", language="es")
+
+
+@pytest.fixture
+def salud_queue(busy_ship, busy_clock):
+    """Salud-1 serving a citizen for 4 minutes while three late arrivals wait (one preferential).
+
+    Played after the demo day, in order, through the domain: who the simulated day left at
+    which desk is an accident of the simulation, so salud-1 first finishes whatever it had.
+    """
+    registrar, nurse = operators.get(busy_ship, "registro"), operators.get(busy_ship, "salud")
     end = busy_clock.moment
-    for minutes_before, cls in ((25, None), (12, "gestante"), (3, None)):
-        busy_clock.moment = end - timedelta(minutes=minutes_before)
+
+    def at(minutes: int) -> None:
+        busy_clock.moment = end + timedelta(minutes=minutes)
+
+    free_desk(busy_ship, nurse, "salud-1")
+    elder = citizens.register(busy_ship, registrar, given_names="José Jhon", surnames="Tanchiva Yumbo",
+                              dni="31845072", birth_date=date(1959, 5, 20), sex="M", language="maj")
+    served = tickets.issue(busy_ship, registrar, ["salud", "programas"], citizen_id=elder.id)
+    for minute, cls in ((5, None), (18, "gestante")):
+        at(minute)
         tickets.issue(busy_ship, registrar, ["salud", "banco"] if cls else ["salud"], priority_class=cls)
-    busy_clock.moment = end
+    at(25)
+    tickets.call_ticket(busy_ship, nurse, "salud-1", served.number)
+    at(26)
+    tickets.start(busy_ship, nurse, "salud-1")
+    at(27)
+    tickets.issue(busy_ship, registrar, ["salud"])
+    at(30)
     return busy_ship
 
 
@@ -92,10 +116,10 @@ def test_registration_form_with_errors(snap_compare, busy_ship, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_registration_services(snap_compare, busy_ship, size):
+def test_registration_services(snap_compare, busy_ship, known_citizen, size):
     async def services(pilot):
         await settle(pilot)
-        pilot.app.screen.query_one("#search", Input).value = "41727445"
+        pilot.app.screen.query_one("#search", Input).value = known_citizen.dni
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("down", "space", "up", "space")
