@@ -39,6 +39,10 @@ from ledger.verify import verify
 ProgressFn = Callable[[int, int, float | None], None]
 CHUNK_SIZE = 256 * 1024
 
+# Entries per bundle at most: a month at sea is some 150,000 entries, which in one
+# bundle would take several hundred MB to build or to open.
+MAX_BUNDLE_ENTRIES = 20_000
+
 
 @dataclass
 class Delivery:
@@ -305,10 +309,13 @@ class Offloader:
         return confirmed_through(self.conn)
 
     def _plan(self, resume: int | None = None) -> list[_Row]:
-        """The bundles to send: those not yet confirmed, then one for everything newer.
+        """The bundles to send: those not yet confirmed, then the newer entries.
 
-        With `resume` (a receiver said it holds the chain up to resume - 1),
-        one bundle from there to the head, whatever other receivers confirmed.
+        Newer entries go in bundles of at most MAX_BUNDLE_ENTRIES, so that building
+        one at the ship and opening one at the ministry take memory in proportion
+        to the bundle, not to the whole campaign since the last port. With
+        `resume` (a receiver said it holds the chain up to resume - 1), bundles
+        from there to the head, whatever other receivers confirmed.
         """
         conn = self.conn
         confirmed = self.confirmed_through()
@@ -317,7 +324,7 @@ class Offloader:
         if resume is not None:
             if head is None or resume > head.seq:
                 return []
-            return [self._new_row(resume, head.seq, now)]
+            return self._new_rows(resume, head.seq, now)
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(
@@ -341,8 +348,14 @@ class Offloader:
             raise
         conn.execute("COMMIT")
         if head is not None and start <= head.seq:
-            rows.append(self._new_row(start, head.seq, now))
+            rows.extend(self._new_rows(start, head.seq, now))
         return rows
+
+    def _new_rows(self, first: int, last: int, now: str) -> list[_Row]:
+        return [
+            self._new_row(start, min(last, start + MAX_BUNDLE_ENTRIES - 1), now)
+            for start in range(first, last + 1, MAX_BUNDLE_ENTRIES)
+        ]
 
     def _new_row(self, first: int, last: int, now: str) -> _Row:
         head_hash = store.entry_hash_at(self.conn, last)
