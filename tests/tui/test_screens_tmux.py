@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import screen_host
 from screen_host import DAY_END, run_other
+from test_staff_tmux import Terminal, pias_command
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,40 +23,9 @@ demo_day_template = screen_host.demo_day_template
 day_home = screen_host.day_home
 
 
-def pias_command() -> str:
-    script = Path(sys.executable).with_name("pias")
-    return str(script) if script.exists() else f"{sys.executable} -m vessel.cli"
-
-
-class Tmux:
-    """A detached tmux session on a private server, 80x24 unless told otherwise."""
-
-    def __init__(self, command: str, width: int = 80, height: int = 24) -> None:
-        self.server = f"pias-screens-{os.getpid()}-{time.monotonic_ns()}"
-        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
-
-    def run(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.server, *args], capture_output=True, text=True, timeout=10).stdout
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.run("send-keys", "-t", "t", key)
-            time.sleep(0.2)
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", "t")
-
-    def wait_for(self, text: str, seconds: float = 20) -> str:
-        deadline = time.monotonic() + seconds
-        while True:
-            shown = self.screen()
-            if text in shown or time.monotonic() > deadline:
-                assert text in shown, f"{text!r} never appeared; the screen shows:\n{shown}"
-                return shown
-            time.sleep(0.2)
-
-    def close(self) -> None:
-        self.run("kill-server")
+def Tmux(command: str, width: int = 80, height: int = 24) -> Terminal:
+    """The staff tests' tmux terminal, at 80x24 unless told otherwise."""
+    return Terminal(command, width, height)
 
 
 def test_public_display_shows_a_call_made_at_a_desk(day_home):
