@@ -10,36 +10,26 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from screen_host import DAY_END, demo_day_template  # noqa: F401 - the shared day, as a fixture here too
 from textual.pilot import Pilot
 
 from tui.app import PiasApp
 from tui.factory import make_app
-from vessel import demo
 from vessel import home as home_mod
 from vessel.clock import FixedClock
 from vessel.ship import Ship
 
-# 16:00 in Peru on the day the ship reaches Mazán.
-DAY_END = datetime(2026, 11, 2, 21, 0, tzinfo=UTC)
 DEMO_PINS = {"coordinador": "1234", "registro": "1111", "puente": "2222", "salud": "3333", "banco": "4444",
              "reniec": "5555", "programas": "6666", "mujer": "7777"}
 
 
 @pytest.fixture(scope="session")
-def busy_template(tmp_path_factory: pytest.TempPathFactory, _demo_template: Path) -> Path:
-    """A demo home after a full simulated day (150 citizens, seed 7, ending at DAY_END), made once."""
-    path = tmp_path_factory.mktemp("busy-day") / "ship"
-    shutil.copytree(_demo_template, path)
-    ship = home_mod.open_ship(home_mod.Home(path), clock=FixedClock(DAY_END))
-    try:
-        demo.run_day(ship, citizens_count=150, seed=7, end=DAY_END)
-    finally:
-        ship.close()
-    return path
+def busy_template(request: pytest.FixtureRequest) -> Path:
+    """The screens' demo day (150 citizens, seed 7, ending at DAY_END): one seeded day for every TUI test."""
+    return request.getfixturevalue("demo_day_template")
 
 
 @pytest.fixture
