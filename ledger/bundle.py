@@ -360,12 +360,17 @@ def walk(bundle: Bundle, items: list[Entry], walker: ChainWalker) -> list[bytes]
     """Recompute the chain over the bundle's entries; their hashes, or BundleProblem."""
     if walker.prev_hash != bundle.prev_hash or walker.next_seq != bundle.first:
         raise ValueError("the walker must start where the bundle starts")
+    return walk_items(items, walker, bundle.head_hash)
+
+
+def walk_items(items: list[Entry], walker: ChainWalker, head_hash: bytes) -> list[bytes]:
+    """Step the walker over the entries, which must end at head_hash; their hashes, or BundleProblem."""
     hashes = []
     try:
         for e in items:
             hashes.append(walker.step(e.seq, e.at, e.kind, e.key_id, e.amends, e.body))
     except ChainProblem as problem:
         raise BundleProblem("chain", seq=problem.seq, detail=describe(problem.code, problem.params)) from None
-    if hashes[-1] != bundle.head_hash:
+    if hashes[-1] != head_hash:
         raise BundleProblem("head_mismatch")
     return hashes

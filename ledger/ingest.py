@@ -28,7 +28,7 @@ from typing import Any
 from ledger import bundle as bundle_mod
 from ledger import central, receipts
 from ledger.bundle import Bundle, BundleProblem, Entry
-from ledger.chain import ChainProblem, ChainWalker, DataKeyAnnouncement, describe, hash_prefix, header_bytes
+from ledger.chain import ChainWalker, DataKeyAnnouncement, hash_prefix, header_bytes
 from ledger.crypto import DataKey, SealError, payload_text, unwrap
 from ledger.files import atomic_write
 from ledger.keys import RecipientKey, SigningKey
@@ -213,15 +213,7 @@ class Ingester:
         return holds + 1
 
     def _walk_from(self, b: Bundle, new_items: list[Entry], walker: ChainWalker) -> list[bytes]:
-        hashes = []
-        try:
-            for e in new_items:
-                hashes.append(walker.step(e.seq, e.at, e.kind, e.key_id, e.amends, e.body))
-        except ChainProblem as problem:
-            raise BundleProblem("chain", seq=problem.seq, detail=describe(problem.code, problem.params)) from None
-        if hashes[-1] != b.head_hash:
-            raise BundleProblem("head_mismatch")
-        return hashes
+        return bundle_mod.walk_items(new_items, walker, b.head_hash)
 
     def _open_all(
         self, ship: str, items: list[Entry], announced: dict[str, DataKeyAnnouncement]
