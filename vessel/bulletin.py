@@ -13,7 +13,9 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
+from ledger.files import atomic_write
 from vessel import campaign
 from vessel.campaign import Stop
 from vessel.i18n import t
@@ -118,3 +120,11 @@ def _wrap(paragraph: str, indent: str = "") -> str:
 
 def file_name(ship: Ship, lang: str | None = None) -> str:
     return t("bulletin.file_name", lang, date=local_today(ship.now()).isoformat())
+
+
+def save_text(folder: Path, name: str, text: str) -> Path:
+    """Save a bulletin as a text file, whole or not at all: a half-written one is never left to print."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    atomic_write(path, text.encode("utf-8"))
+    return path

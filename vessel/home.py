@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.files import atomic_write
 from vessel import config as config_mod
 from vessel import setup
 from vessel.clock import utcnow
@@ -84,9 +85,7 @@ def init(home: Home, *, config_file: Path | None = None, demo: bool = False) -> 
     os.chmod(home.path, 0o750)
     home.keys_dir.mkdir(mode=0o700, exist_ok=True)
     home.outbox.mkdir(mode=0o750, exist_ok=True)
-    tmp = home.config_path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, home.config_path)
+    atomic_write(home.config_path, text.encode("utf-8"), mode=0o640)
     cfg = home.load_config()
     db = connect(home.db_path)
     ship = Ship(db=db, config=cfg, clock=utcnow)

@@ -7,10 +7,10 @@ stops worth choosing from, and a CSV written whole or not at all.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.files import atomic_write
 from vessel import campaign, reports
 from vessel.campaign import Stop
 from vessel.errors import Refused
@@ -62,19 +62,14 @@ def default_path(ship: Ship, stop: Stop | None, lang: str | None = None) -> Path
 
 
 def export_csv(ship: Ship, actor: Actor | None, stop_id: int | None, path: Path) -> tuple[Path, int]:
-    """Write the stop's figures as CSV to path (temp file, fsync, rename); return the path and row count."""
+    """Write the stop's figures as CSV to path, whole or not at all; return the path and row count."""
     rows = figures(ship, actor, stop_id)
     path = Path(path).expanduser()
     if path.is_dir():
         raise Refused("report_export.is_folder", path=str(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(reports.to_csv(rows))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, reports.to_csv(rows).encode("utf-8"))
     except OSError as exc:
         raise Refused("report_export.cannot_write", path=str(path), problem=exc.strerror or str(exc)) from None
     return path, len(rows)

@@ -9,7 +9,6 @@ the local radio, and saved as a text file for printing.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.modals import ConfirmModal
 from tui.widgets.ship_panels import gps_lines, stop_lines
 from vessel import bulletin, campaign, dashboard, store, track
+from vessel.bulletin import save_text
 from vessel.campaign import Stop
 from vessel.i18n import t
 from vessel.local_time import day_month, hhmm
@@ -44,19 +44,6 @@ def kilometres(metres: float) -> str:
 def hours_minutes(seconds: float) -> str:
     minutes = round(seconds / 60)
     return t("tui.bridge.duration", h=minutes // 60, m=f"{minutes % 60:02d}")
-
-
-def save_text(folder: Path, name: str, text: str) -> Path:
-    """Write a text file atomically (temp file, fsync, rename): a half-written bulletin is never left."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    tmp = folder / f".{name}.tmp"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
 
 
 class BulletinModal(ModalScreen[None]):

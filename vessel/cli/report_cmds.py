@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from ledger.files import atomic_write
 from vessel import campaign, reports
 from vessel.cli.common import open_ship
 from vessel.i18n import t
@@ -38,15 +38,6 @@ def print_table(rows: list[reports.Figures], out=sys.stdout) -> None:
         print(" ".join(cells), file=out)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     ship = open_ship(args)
     try:
@@ -55,7 +46,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.csv == "-":
             sys.stdout.write(reports.to_csv(rows))
         elif args.csv:
-            write_atomic(Path(args.csv), reports.to_csv(rows))
+            atomic_write(Path(args.csv), reports.to_csv(rows).encode("utf-8"))
             print(t("cli.csv_written", path=args.csv, rows=len(rows)))
         else:
             print_table(rows)
